@@ -1,0 +1,65 @@
+using Cue.Api.Cues;
+using Cue.Contracts.Events;
+using Cue.Contracts.Messages;
+using Marten;
+using MassTransit;
+
+namespace Cue.Api.Executions;
+
+/// <summary>
+/// Appends each delivery attempt to its execution's stream, starting the stream (with the payload
+/// snapshot) on the first one. Idempotent on (execution, attempt): a redelivered message changes nothing.
+/// </summary>
+public sealed class DeliveryAttemptedConsumer(IDocumentStore store, ILogger<DeliveryAttemptedConsumer> logger) : IConsumer<DeliveryAttempted>
+{
+    public async Task Consume(ConsumeContext<DeliveryAttempted> context)
+    {
+        var m = context.Message;
+        // A session of its own per attempt: a retried message must not inherit a failed unit of work.
+        await using var session = store.LightweightSession();
+        var streamId = m.ExecutionId.ToString("D");
+        var recorded = new AttemptRecorded(m.ExecutionId, m.CueId, m.Attempt, m.StartedAt, m.FinishedAt, m.Result, m.HttpStatus,
+            m.ErrorMessage, m.ResponseBody, m.RemoteAddress, m.RetryAfterSeconds, m.NextAttemptAt, m.ScheduledFor, m.TriggeredBy);
+
+        var state = await session.Events.FetchStreamStateAsync(streamId, context.CancellationToken);
+        if (state is null)
+        {
+            var cue = await session.LoadAsync<CueView>(m.CueId, context.CancellationToken);
+            if (cue is null)
+            {
+                logger.LogWarning("Attempt {Attempt} of execution {ExecutionId} names unknown cue {CueId}; not recorded", m.Attempt, m.ExecutionId, m.CueId);
+                return;
+            }
+
+            var created = new ExecutionCreated(m.ExecutionId, m.CueId, cue.AccountId, cue.Name, m.ScheduledFor, m.TriggeredBy, cue.Payload, m.StartedAt);
+            session.Events.StartStream<ExecutionView>(streamId, created, recorded);
+        }
+        else
+        {
+            var execution = await session.LoadAsync<ExecutionView>(streamId, context.CancellationToken);
+            if (execution is not null && execution.AttemptLog.Any(a => a.Attempt == m.Attempt))
+            {
+                return;
+            }
+
+            // Expected version: a concurrent duplicate fails here and is retried, then finds its attempt recorded.
+            session.Events.Append(streamId, state.Version + 1, recorded);
+        }
+
+        await session.SaveChangesAsync(context.CancellationToken);
+    }
+}
+
+public sealed class DeliveryAttemptedConsumerDefinition : ConsumerDefinition<DeliveryAttemptedConsumer>
+{
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<DeliveryAttemptedConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.SetQuorumQueue();
+        }
+
+        endpointConfigurator.UseMessageRetry(r => r.Intervals(
+            TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30)));
+    }
+}

@@ -1,0 +1,86 @@
+using Cue.Api.Accounts;
+using Cue.Api.Cues;
+using Cue.Api.Executions;
+using Cue.Contracts.Events;
+using Cue.Delivery.Targets;
+using Cue.Hosting;
+using Cue.Scheduler.DueIndex;
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Schema;
+using MassTransit;
+using Npgsql;
+
+namespace Cue.Api.Hosting;
+
+public static class ApiHosting
+{
+    public static WebApplicationBuilder AddCueApi(this WebApplicationBuilder builder)
+    {
+        var postgres = Settings.Postgres(builder.Configuration);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
+        builder.Services.AddCueMarten(postgres);
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+
+        builder.Services.AddMassTransit(x =>
+        {
+            x.SetKebabCaseEndpointNameFormatter();
+            x.AddConsumer<DeliveryAttemptedConsumer, DeliveryAttemptedConsumerDefinition>();
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                cfg.UseCueHost(builder.Configuration);
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+
+        builder.Services.AddHealthChecks()
+            .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag]);
+        builder.Services.AddScoped<ApiKeyFilter>();
+        return builder;
+    }
+
+    /// <summary>
+    /// The event store. The API is its one writer, so every projection runs inline here, in the
+    /// append's transaction: the cue and execution views, the delivery worker's views, and the due index.
+    /// </summary>
+    public static IServiceCollection AddCueMarten(this IServiceCollection services, string postgres)
+    {
+        services.AddMarten(opts =>
+        {
+            opts.ApplyCueDefaults(postgres);
+            StoredEventNames.Register(opts);
+
+            opts.Projections.Snapshot<AccountView>(SnapshotLifecycle.Inline);
+            opts.Projections.Add<ApiKeyProjection>(ProjectionLifecycle.Inline);
+            opts.Projections.Snapshot<SigningKeys>(SnapshotLifecycle.Inline);
+            opts.Projections.Snapshot<CueView>(SnapshotLifecycle.Inline);
+            opts.Projections.Snapshot<DeliveryTarget>(SnapshotLifecycle.Inline);
+            opts.Projections.Snapshot<ExecutionView>(SnapshotLifecycle.Inline);
+            opts.Projections.Add(new DueIndexProjection(), ProjectionLifecycle.Inline);
+
+            // E-mail is unique per mode; cue names per account (the unique index makes the check atomic).
+            opts.Schema.For<AccountView>().UniqueIndex(UniqueIndexType.Computed, "ux_account_mode_email", a => a.Mode, a => a.Email);
+            opts.Schema.For<CueView>().UniqueIndex(UniqueIndexType.Computed, "ux_cue_account_name", c => c.AccountId, c => c.Name)
+                .Duplicate(c => c.AccountId).Duplicate(c => c.CreatedAt);
+            opts.Schema.For<ExecutionView>().Duplicate(e => e.AccountId).Duplicate(e => e.CreatedAt).Duplicate(e => e.CueId);
+        })
+        .UseLightweightSessions()
+        .ApplyAllDatabaseChangesOnStartup();
+        return services;
+    }
+
+    public static WebApplication MapCueApi(this WebApplication app)
+    {
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<ErrorEnvelopeMiddleware>();
+        app.MapCueHealth();
+
+        var v1 = app.MapGroup("/v1");
+        var authed = v1.MapGroup("").AddEndpointFilter<ApiKeyFilter>();
+        v1.MapAccountEndpoints(authed);
+        authed.MapCueEndpoints();
+        authed.MapExecutionEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,167 @@
+using System.Text.Json;
+using Microsoft.Net.Http.Headers;
+
+namespace Cue.Api.Hosting;
+
+/// <summary>Reads a request body as the contract's JSON object (§1), with the contract's errors.</summary>
+public static class JsonBody
+{
+    public const int MaxBytes = 1_048_576;
+
+    /// <summary>The body as a JSON object; an absent or empty body is <c>{}</c> when <paramref name="optional"/>.</summary>
+    public static async Task<(JsonElement Body, byte[] Raw)> ReadObjectAsync(HttpRequest request, bool optional = false)
+    {
+        if (request.ContentLength > MaxBytes)
+        {
+            throw new ApiError(StatusCodes.Status413PayloadTooLarge, "request_too_large", "The request body is over 1,048,576 bytes.");
+        }
+
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+        if (buffer.Length > MaxBytes)
+        {
+            throw new ApiError(StatusCodes.Status413PayloadTooLarge, "request_too_large", "The request body is over 1,048,576 bytes.");
+        }
+
+        var raw = buffer.ToArray();
+        if (raw.Length == 0)
+        {
+            if (optional)
+            {
+                return (JsonDocument.Parse("{}").RootElement.Clone(), "{}"u8.ToArray());
+            }
+
+            throw ApiError.BadRequest("invalid_json", "The request body must be a JSON object.");
+        }
+
+        if (!IsJson(request.ContentType))
+        {
+            throw new ApiError(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", "The request body must be JSON (Content-Type: application/json).");
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 64 });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw ApiError.BadRequest("invalid_json", "The request body must be a JSON object.");
+            }
+
+            return (document.RootElement.Clone(), raw);
+        }
+        catch (JsonException)
+        {
+            throw ApiError.BadRequest("invalid_json", "The request body is not valid JSON.");
+        }
+    }
+
+    private static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var media) || media.MediaType.Value is not { } type)
+        {
+            return false;
+        }
+
+        return type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+}
+
+/// <summary>
+/// Typed access to the members of one request object. Each read records the member as known, so
+/// <see cref="RejectUnknown"/> can name any member the contract does not define (422).
+/// </summary>
+public sealed class JsonFields(JsonElement obj, string prefix = "")
+{
+    private readonly HashSet<string> known = new(StringComparer.Ordinal);
+
+    public string Path(string name) => prefix.Length == 0 ? name : prefix + "." + name;
+
+    public bool Has(string name)
+    {
+        known.Add(name);
+        return obj.TryGetProperty(name, out _);
+    }
+
+    public JsonElement? Raw(string name)
+    {
+        known.Add(name);
+        return obj.TryGetProperty(name, out var value) ? value : null;
+    }
+
+    public string? String(string name, bool required = false, bool nullable = true)
+    {
+        var value = Raw(name);
+        if (value is null)
+        {
+            return required ? throw ApiError.Validation(Path(name), "Field required.") : null;
+        }
+
+        return value.Value.ValueKind switch
+        {
+            JsonValueKind.String => value.Value.GetString(),
+            JsonValueKind.Null when nullable && !required => null,
+            JsonValueKind.Null => throw ApiError.Validation(Path(name), required ? "Field required." : "Must not be null."),
+            _ => throw ApiError.Validation(Path(name), "Must be a string."),
+        };
+    }
+
+    public int? Int(string name)
+    {
+        var value = Raw(name);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Value.ValueKind == JsonValueKind.Number && value.Value.TryGetInt32(out var number))
+        {
+            return number;
+        }
+
+        throw ApiError.Validation(Path(name), value.Value.ValueKind == JsonValueKind.Null ? "Must not be null." : "Must be an integer.");
+    }
+
+    public bool? Bool(string name)
+    {
+        var value = Raw(name);
+        return value?.ValueKind switch
+        {
+            null => null,
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Null => throw ApiError.Validation(Path(name), "Must not be null."),
+            _ => throw ApiError.Validation(Path(name), "Must be a boolean."),
+        };
+    }
+
+    /// <summary>A nested object; null when absent (or JSON null and <paramref name="nullable"/>).</summary>
+    public JsonFields? Object(string name, bool required = false, bool nullable = false)
+    {
+        var value = Raw(name);
+        if (value is null || (value.Value.ValueKind == JsonValueKind.Null && nullable))
+        {
+            return required ? throw ApiError.Validation(Path(name), "Field required.") : null;
+        }
+
+        if (value.Value.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiError.Validation(Path(name), "Must be an object.");
+        }
+
+        return new JsonFields(value.Value, Path(name));
+    }
+
+    public IEnumerable<JsonProperty> Members() => obj.EnumerateObject();
+
+    public void RejectUnknown()
+    {
+        foreach (var member in obj.EnumerateObject())
+        {
+            if (!known.Contains(member.Name))
+            {
+                throw ApiError.Validation(Path(member.Name), "Unknown field.");
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using Cue.Contracts.Events;
+using Marten;
+
+namespace Cue.Api.Hosting;
+
+/// <summary>
+/// Stored event names are a storage format: pinned here so renaming or moving a type never orphans the
+/// events already in the log. A test fails if any of these changes.
+/// </summary>
+public static class StoredEventNames
+{
+    public static readonly IReadOnlyDictionary<Type, string> All = new Dictionary<Type, string>
+    {
+        [typeof(AccountRegistered)] = "account_registered",
+        [typeof(CueCreated)] = "cue_created",
+        [typeof(ExecutionCreated)] = "execution_created",
+        [typeof(AttemptRecorded)] = "attempt_recorded",
+    };
+
+    public static void Register(StoreOptions options)
+    {
+        foreach (var (type, name) in All)
+        {
+            options.Events.MapEventType(type, name);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+namespace Cue.Contracts.Messages;
+
+/// <summary>
+/// Published by the delivery worker after every attempt, successful or not. The API appends it to the
+/// execution's event stream (idempotently on execution and attempt number).
+/// </summary>
+public sealed record DeliveryAttempted(
+    Guid ExecutionId,
+    string CueId,
+    DateTimeOffset ScheduledFor,
+    string TriggeredBy,
+    int Attempt,
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    string Result,
+    int? HttpStatus,
+    string? ErrorMessage,
+    string? ResponseBody,
+    string? RemoteAddress,
+    int? RetryAfterSeconds,
+    DateTimeOffset? NextAttemptAt);

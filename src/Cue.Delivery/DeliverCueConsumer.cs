@@ -1,0 +1,99 @@
+using Cue.Contracts;
+using Cue.Contracts.Messages;
+using Cue.Delivery.Attempts;
+using Cue.Delivery.Sending;
+using Cue.Delivery.Targets;
+using Marten;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Cue.Delivery;
+
+/// <summary>
+/// One attempt of one execution: load the cue's delivery view and the account's secrets, sign, POST,
+/// classify, decide the retry, and publish <see cref="DeliveryAttempted"/> for the audit log.
+/// </summary>
+public sealed class DeliverCueConsumer(
+    IQuerySession session,
+    WebhookSender sender,
+    IOptions<DeliveryOptions> options,
+    ILogger<DeliverCueConsumer> logger) : IConsumer<DeliverCue>
+{
+    public async Task Consume(ConsumeContext<DeliverCue> context)
+    {
+        var message = context.Message;
+        var target = await session.LoadAsync<DeliveryTarget>(message.CueId, context.CancellationToken);
+        if (target is null)
+        {
+            logger.LogWarning("Cue {CueId} has no delivery view; execution {ExecutionId} attempt {Attempt} is dropped", message.CueId, message.ExecutionId, message.Attempt);
+            return;
+        }
+
+        var keys = await session.LoadAsync<SigningKeys>(target.AccountId.ToString("D"), context.CancellationToken)
+            ?? throw new InvalidOperationException($"Account of cue {message.CueId} has no signing keys.");
+
+        var outcome = await sender.SendAsync(target, keys.Secrets, message, context.CancellationToken);
+
+        DateTimeOffset? nextAttemptAt = null;
+        int? retryAfterSeconds = null;
+        if (outcome.Result == AttemptResult.RetryableFailure && message.Attempt < target.MaxAttempts)
+        {
+            var delay = Backoff.Delay(message.Attempt, target.BackoffMinutes, options.Value.BackoffUnit, Random.Shared.NextDouble(), outcome.RetryAfter);
+            nextAttemptAt = outcome.FinishedAt + delay;
+            if (outcome.RetryAfter is { } used)
+            {
+                retryAfterSeconds = (int)Math.Ceiling(Math.Max(used.TotalSeconds, 0));
+            }
+        }
+
+        logger.LogInformation(
+            "Execution {ExecutionId} attempt {Attempt} of cue {CueId}: {Result} {HttpStatus} in {DurationMs} ms",
+            message.ExecutionId, message.Attempt, message.CueId, outcome.Result, outcome.HttpStatus, (int)(outcome.FinishedAt - outcome.StartedAt).TotalMilliseconds);
+
+        await context.Publish(new DeliveryAttempted(
+            message.ExecutionId,
+            message.CueId,
+            message.ScheduledFor,
+            message.TriggeredBy,
+            message.Attempt,
+            outcome.StartedAt,
+            outcome.FinishedAt,
+            ToWire(outcome.Result),
+            outcome.HttpStatus,
+            outcome.ErrorMessage,
+            outcome.ResponseBody,
+            outcome.RemoteAddress,
+            retryAfterSeconds,
+            nextAttemptAt));
+    }
+
+    private static string ToWire(AttemptResult result) => result switch
+    {
+        AttemptResult.Success => AttemptResults.Success,
+        AttemptResult.Blocked => AttemptResults.Blocked,
+        AttemptResult.Interrupted => AttemptResults.Interrupted,
+        _ => AttemptResults.RetryableFailure,
+    };
+}
+
+public sealed class DeliverCueConsumerDefinition : ConsumerDefinition<DeliverCueConsumer>
+{
+    public DeliverCueConsumerDefinition(IOptions<DeliveryOptions> options)
+    {
+        ConcurrentMessageLimit = options.Value.ConcurrentDeliveries;
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<DeliverCueConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.SetQuorumQueue();
+            rabbit.PrefetchCount = (ushort)Math.Min(ConcurrentMessageLimit ?? 64, ushort.MaxValue);
+        }
+
+        // Retries here cover Cue's own dependencies (database, broker) failing around an attempt. The
+        // receiver's failures never throw: they are recorded attempts with their own backoff.
+        endpointConfigurator.UseMessageRetry(r => r.Intervals(
+            TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30)));
+    }
+}

@@ -1,0 +1,63 @@
+using Cue.Delivery.Sending;
+using Cue.Delivery.Targets;
+using Cue.Hosting;
+using Marten;
+using MassTransit;
+using Npgsql;
+using JasperFx;
+
+namespace Cue.Delivery;
+
+internal static class DeliveryHosting
+{
+    public static WebApplicationBuilder AddCueDelivery(this WebApplicationBuilder builder)
+    {
+        var postgres = Settings.Postgres(builder.Configuration);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        // Read-only: the API owns the schema and writes these views inline with its appends.
+        builder.Services.AddMarten(opts =>
+        {
+            opts.ApplyCueDefaults(postgres);
+            opts.AutoCreateSchemaObjects = AutoCreate.None;
+            opts.Schema.For<DeliveryTarget>();
+            opts.Schema.For<SigningKeys>();
+        }).UseLightweightSessions();
+
+        builder.Services.AddSingleton<GuardedConnector>();
+        builder.Services.AddHttpClient(WebhookSender.ClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                UseCookies = false,
+                AutomaticDecompression = System.Net.DecompressionMethods.None,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+                ConnectCallback = sp.GetRequiredService<GuardedConnector>().ConnectAsync,
+                SslOptions = { EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13 },
+            })
+            // Every attempt is a recorded attempt: no resilience handler may retry behind the audit log's back.
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        builder.Services.AddTransient(sp => new WebhookSender(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookSender.ClientName),
+            sp.GetRequiredService<GuardedConnector>(),
+            sp.GetRequiredService<TimeProvider>()));
+
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+        builder.Services.AddMassTransit(x =>
+        {
+            x.SetKebabCaseEndpointNameFormatter();
+            x.AddConsumer<DeliverCueConsumer, DeliverCueConsumerDefinition>();
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                cfg.UseCueHost(builder.Configuration);
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+        builder.Services.AddHealthChecks()
+            .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag]);
+        return builder;
+    }
+}

@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Cue.Delivery.Sending;
+
+/// <summary>Bound to the <c>Delivery</c> section.</summary>
+public sealed class DeliveryOptions
+{
+    public const string Section = "Delivery";
+
+    /// <summary>
+    /// The length of one "minute" of <c>retry.backoff_minutes</c>. Time is an input: production keeps one
+    /// minute, tests shrink it to run minute-scale retry policies in seconds through the same code path.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan BackoffUnit { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Deliveries in flight per worker; webhooks are I/O-bound.</summary>
+    [Range(1, 10_000)]
+    public int ConcurrentDeliveries { get; set; } = 128;
+}

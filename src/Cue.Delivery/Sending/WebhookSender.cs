@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Reflection;
+using System.Text;
+using Cue.Contracts;
+using Cue.Contracts.Messages;
+using Cue.Delivery.Attempts;
+using Cue.Delivery.Signing;
+using Cue.Delivery.Targets;
+
+namespace Cue.Delivery.Sending;
+
+/// <summary>How one attempt ended, before any retry decision.</summary>
+public sealed record AttemptOutcome(
+    AttemptResult Result,
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    int? HttpStatus,
+    string? ErrorMessage,
+    string? ResponseBody,
+    string? RemoteAddress,
+    TimeSpan? RetryAfter);
+
+/// <summary>Builds, signs and POSTs one attempt and classifies what came back (§9). Never throws for the receiver's faults.</summary>
+public sealed class WebhookSender(HttpClient client, GuardedConnector connector, TimeProvider time)
+{
+    public const string ClientName = "webhooks";
+    public const int MaxBodyRead = 64 * 1024;
+    public const int MaxBodyKept = 2048;
+
+    public static readonly string UserAgent =
+        "Cue/" + (typeof(WebhookSender).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0");
+
+    public async Task<AttemptOutcome> SendAsync(DeliveryTarget target, IReadOnlyList<string> secrets, DeliverCue message, CancellationToken cancellationToken)
+    {
+        var startedAt = time.GetUtcNow();
+        var watch = Stopwatch.StartNew();
+        var body = WebhookBody.Build(message.Attempt, message.CueId, message.ExecutionId, target.Name, target.Payload, message.ScheduledFor);
+        var method = new HttpMethod(target.Method);
+        var hasBody = method != HttpMethod.Get;
+        var signed = hasBody ? body : [];
+        var timestamp = startedAt.ToUnixTimeSeconds();
+
+        using var request = new HttpRequestMessage(method, target.Url);
+        request.Version = HttpVersion.Version11;
+        var connected = new StrongBox<string?>();
+        request.Options.Set(GuardedConnector.ConnectedAddress, connected);
+        request.Options.Set(GuardedConnector.AllowLoopback, target.AccountMode == "test");
+        if (hasBody)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        request.Headers.TryAddWithoutValidation("X-Cue-Signature", WebhookSigner.Header(secrets, timestamp, signed));
+        request.Headers.TryAddWithoutValidation("X-Cue-Timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation("X-Cue-Cue-Id", message.CueId);
+        request.Headers.TryAddWithoutValidation("X-Cue-Execution-Id", message.ExecutionId.ToString("D"));
+        request.Headers.TryAddWithoutValidation("X-Cue-Scheduled-For", Timestamps.ToWire(message.ScheduledFor));
+        request.Headers.TryAddWithoutValidation("X-Cue-Attempt", message.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (name, value) in target.Headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(target.TimeoutSeconds));
+        try
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var status = (int)response.StatusCode;
+            var snippet = await ReadSnippetAsync(response, cancellationToken);
+            var result = AttemptClassifier.ForStatus(status);
+            TimeSpan? retryAfter = status is 429 or 503
+                ? AttemptClassifier.ParseRetryAfter(response.Headers.TryGetValues("Retry-After", out var values) ? values.FirstOrDefault() : null, time.GetUtcNow())
+                : null;
+            return new AttemptOutcome(result, startedAt, startedAt + watch.Elapsed, status,
+                result == AttemptResult.Success ? null : $"HTTP {status}", snippet, connected.Value ?? connector.LastPeer(request.RequestUri!), retryAfter);
+        }
+        catch (Exception ex) when (Blocked(ex) is { } blocked)
+        {
+            return new AttemptOutcome(AttemptResult.Blocked, startedAt, startedAt + watch.Elapsed, null, blocked.Message, null, null, null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Failure($"Timed out after {target.TimeoutSeconds} s.");
+        }
+        catch (HttpRequestException ex)
+        {
+            return Failure(Describe(ex));
+        }
+
+        AttemptOutcome Failure(string error) =>
+            new(AttemptResult.RetryableFailure, startedAt, startedAt + watch.Elapsed, null, error, null, connected.Value, null);
+    }
+
+    private static DestinationBlockedException? Blocked(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is DestinationBlockedException blocked)
+            {
+                return blocked;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Describe(HttpRequestException ex) => ex.HttpRequestError switch
+    {
+        HttpRequestError.NameResolutionError => "DNS lookup failed.",
+        HttpRequestError.ConnectionError => "Could not connect to the callback host.",
+        HttpRequestError.SecureConnectionError => "TLS handshake failed.",
+        HttpRequestError.ResponseEnded => "The connection closed before a response arrived.",
+        HttpRequestError.InvalidResponse => "The response was not valid HTTP.",
+        _ => "The request failed: " + ex.HttpRequestError + ".",
+    };
+
+    /// <summary>Reads at most 64 KiB of the body, keeps the first 2,048 bytes as UTF-8 (invalid bytes replaced).</summary>
+    private static async Task<string?> ReadSnippetAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        using var bodyTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bodyTimeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(bodyTimeout.Token);
+            var buffer = new byte[MaxBodyKept];
+            var kept = 0;
+            var total = 0;
+            var scratch = new byte[8192];
+            while (total < MaxBodyRead)
+            {
+                var read = await stream.ReadAsync(scratch.AsMemory(0, Math.Min(scratch.Length, MaxBodyRead - total)), bodyTimeout.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                var take = Math.Min(read, MaxBodyKept - kept);
+                scratch.AsSpan(0, take).CopyTo(buffer.AsSpan(kept));
+                kept += take;
+                total += read;
+            }
+
+            return kept == 0 ? null : Encoding.UTF8.GetString(buffer, 0, kept);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or IOException)
+        {
+            return null;
+        }
+    }
+}

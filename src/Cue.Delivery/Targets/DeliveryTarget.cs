@@ -1,0 +1,37 @@
+using Cue.Contracts.Events;
+
+namespace Cue.Delivery.Targets;
+
+/// <summary>
+/// What the delivery worker needs to deliver one cue: its callback, payload and retry policy. A
+/// snapshot projection of the cue's stream, written inline by the API and only read here.
+/// </summary>
+public sealed class DeliveryTarget
+{
+    public string Id { get; set; } = "";
+    public Guid AccountId { get; set; }
+    public string AccountMode { get; set; } = "live";
+    public string Name { get; set; } = "";
+    public string Url { get; set; } = "";
+    public string Method { get; set; } = "POST";
+    public Dictionary<string, string> Headers { get; set; } = [];
+    public string Payload { get; set; } = "{}";
+    public int MaxAttempts { get; set; } = 3;
+    public List<int> BackoffMinutes { get; set; } = [1, 5, 15];
+    public int TimeoutSeconds { get; set; } = 30;
+
+    public static DeliveryTarget Create(CueCreated e) => new()
+    {
+        Id = e.CueId,
+        AccountId = e.AccountId,
+        AccountMode = e.AccountMode,
+        Name = e.Name,
+        Url = e.Callback.Url,
+        Method = e.Callback.Method,
+        Headers = new Dictionary<string, string>(e.Callback.Headers),
+        Payload = e.Payload,
+        MaxAttempts = e.Retry.MaxAttempts,
+        BackoffMinutes = [.. e.Retry.BackoffMinutes],
+        TimeoutSeconds = e.TimeoutSeconds,
+    };
+}

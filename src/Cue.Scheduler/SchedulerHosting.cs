@@ -1,0 +1,52 @@
+using Cue.Hosting;
+using Cue.Scheduler.Dispatch;
+using Cue.Scheduler.DueIndex;
+using MassTransit;
+using Npgsql;
+using Quartz;
+
+namespace Cue.Scheduler;
+
+internal static class SchedulerHosting
+{
+    public static WebApplicationBuilder AddCueScheduler(this WebApplicationBuilder builder)
+    {
+        var postgres = Settings.Postgres(builder.Configuration);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+        builder.Services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<DueIndexStore>();
+        builder.Services.AddSingleton<SchedulerHeartbeat>();
+        builder.Services.AddSingleton<Dispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+
+        builder.Services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) => cfg.UseCueHost(builder.Configuration)));
+
+        var tick = builder.Configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>()?.TickInterval
+            ?? new DispatchOptions().TickInterval;
+        builder.Services.AddQuartz(q =>
+        {
+            // Clustering gives each node a generated instance id; the name is what the nodes share.
+            q.ConfigureScheduler(s => s.InstanceName = "cue-scheduler");
+            q.UsePersistentStore(store =>
+            {
+                store.UsePostgres(postgres);
+                store.UseSystemTextJsonSerializer();
+                // Clustered: several schedulers share the store and the job runs on one of them at a time.
+                store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(5));
+                store.ProvisionSchema();
+            });
+            q.AddJob<DispatchJob>(j => j.WithIdentity(DispatchJob.Key).StoreDurably().DisallowConcurrentExecution());
+            q.AddTrigger(t => t
+                .ForJob(DispatchJob.Key)
+                .WithIdentity("dispatch-tick", "cue")
+                .StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(tick).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
+        });
+        builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+
+        builder.Services.AddHealthChecks()
+            .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag]);
+        return builder;
+    }
+}

@@ -1,0 +1,46 @@
+using Cue.Api.Hosting;
+using Cue.Contracts.Events;
+using Cue.Contracts.Messages;
+
+namespace Cue.Tests.Contracts;
+
+/// <summary>
+/// Stored event names and bus message type names are storage and wire formats: renaming or moving a
+/// type must fail here rather than orphan stored events or strand messages in queues.
+/// </summary>
+public sealed class Wire_names
+{
+    [Test]
+    public void Stored_event_names_are_pinned()
+    {
+        Assert.That(StoredEventNames.All.ToDictionary(p => p.Key.FullName!, p => p.Value), Is.EquivalentTo(new Dictionary<string, string>
+        {
+            ["Cue.Contracts.Events.AccountRegistered"] = "account_registered",
+            ["Cue.Contracts.Events.CueCreated"] = "cue_created",
+            ["Cue.Contracts.Events.ExecutionCreated"] = "execution_created",
+            ["Cue.Contracts.Events.AttemptRecorded"] = "attempt_recorded",
+        }));
+    }
+
+    [Test]
+    public void Message_types_keep_their_full_names()
+    {
+        // MassTransit routes on the full type name (urn:message:Namespace:Type).
+        Assert.Multiple(() =>
+        {
+            Assert.That(typeof(DeliverCue).FullName, Is.EqualTo("Cue.Contracts.Messages.DeliverCue"));
+            Assert.That(typeof(DeliveryAttempted).FullName, Is.EqualTo("Cue.Contracts.Messages.DeliveryAttempted"));
+        });
+    }
+
+    [Test]
+    public void Messages_carry_no_payload_callback_or_secret()
+    {
+        var forbidden = new[] { "Payload", "Url", "Callback", "Secret", "Headers", "Email", "ApiKey" };
+        foreach (var type in new[] { typeof(DeliverCue), typeof(DeliveryAttempted) })
+        {
+            var names = type.GetProperties().Select(p => p.Name).ToList();
+            Assert.That(names.Where(n => forbidden.Any(f => n.Contains(f, StringComparison.Ordinal))), Is.Empty, type.Name);
+        }
+    }
+}
