@@ -75,6 +75,7 @@ public static class ApiHosting
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
         app.MapCueHealth();
+        app.MapStatusEndpoints();
 
         var v1 = app.MapGroup("/v1");
         var authed = v1.MapGroup("").AddEndpointFilter<ApiKeyFilter>();

@@ -50,6 +50,7 @@ public sealed class CueProcess(string project, int port, IReadOnlyDictionary<str
         process.OutputDataReceived += (_, e) => Write(writer, e.Data);
         process.ErrorDataReceived += (_, e) => Write(writer, e.Data);
         process.Start();
+        Leftovers.Record(process.Id);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 

@@ -33,6 +33,7 @@ public sealed class CueStack : IAsyncDisposable
         {
             if (shared is null)
             {
+                Leftovers.EndAll();
                 var (postgres, rabbit) = await TestServices.GetAsync();
                 var environment = new Dictionary<string, string>
                 {
