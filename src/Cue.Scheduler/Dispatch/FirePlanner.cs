@@ -32,7 +32,8 @@ public static class FirePlanner
 
         if (entry.ScheduleType != "recurring" || entry.Cron is null || entry.Timezone is null)
         {
-            // A once cue fires late rather than never (skip_missed on a once cue is recorded as missed by the API's rules later).
+            // A once cue fires, late if need be. Recording a late once cue as missed under skip_missed
+            // (contract §6.4) needs the missed execution state, which arrives with the full API.
             return new FirePlan([Scheduled(entry.CueId, entry.DueAt)], new Advance.Remove(entry));
         }
 
