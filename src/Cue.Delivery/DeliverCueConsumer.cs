@@ -38,12 +38,9 @@ public sealed class DeliverCueConsumer(
         int? retryAfterSeconds = null;
         if (outcome.Result == AttemptResult.RetryableFailure && message.Attempt < target.MaxAttempts)
         {
-            var delay = Backoff.Delay(message.Attempt, target.BackoffMinutes, options.Value.BackoffUnit, Random.Shared.NextDouble(), outcome.RetryAfter);
-            nextAttemptAt = outcome.FinishedAt + delay;
-            if (outcome.RetryAfter is { } used)
-            {
-                retryAfterSeconds = (int)Math.Ceiling(Math.Max(used.TotalSeconds, 0));
-            }
+            var delay = Backoff.Next(message.Attempt, target.BackoffMinutes, options.Value.BackoffUnit, Random.Shared.NextDouble(), outcome.RetryAfter);
+            nextAttemptAt = outcome.FinishedAt + delay.Wait;
+            retryAfterSeconds = delay.RetryAfterSeconds;
         }
 
         logger.LogInformation(

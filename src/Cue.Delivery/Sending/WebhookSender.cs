@@ -74,7 +74,7 @@ public sealed class WebhookSender(HttpClient client, GuardedConnector connector,
             var status = (int)response.StatusCode;
             var snippet = await ReadSnippetAsync(response, cancellationToken);
             var result = AttemptClassifier.ForStatus(status);
-            TimeSpan? retryAfter = status is 429 or 503
+            TimeSpan? retryAfter = AttemptClassifier.HonoursRetryAfter(status)
                 ? AttemptClassifier.ParseRetryAfter(response.Headers.TryGetValues("Retry-After", out var values) ? values.FirstOrDefault() : null, time.GetUtcNow())
                 : null;
             return new AttemptOutcome(result, startedAt, startedAt + watch.Elapsed, status,

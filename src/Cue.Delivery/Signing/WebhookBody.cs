@@ -1,3 +1,4 @@
+using Cue.Contracts;
 using System.Globalization;
 using System.Text;
 
@@ -22,11 +23,7 @@ public static class WebhookBody
             .Append(", \"execution_id\": \"").Append(executionId.ToString("D")).Append('"')
             .Append(", \"name\": ").Append(CanonicalJson.Quote(name))
             .Append(", \"payload\": ").Append(canonicalPayload)
-            .Append(", \"scheduled_for\": \"").Append(Timestamp(scheduledFor)).Append("\"}");
+            .Append(", \"scheduled_for\": \"").Append(Timestamps.ToWire(scheduledFor)).Append("\"}");
         return Encoding.ASCII.GetBytes(body.ToString());
     }
-
-    /// <summary>The contract's timestamp format (UTC, milliseconds truncated), also used for <c>X-Cue-Scheduled-For</c>.</summary>
-    public static string Timestamp(DateTimeOffset instant) =>
-        instant.UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", CultureInfo.InvariantCulture);
 }

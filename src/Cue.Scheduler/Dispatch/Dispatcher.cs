@@ -21,17 +21,6 @@ public sealed class Dispatcher(
     private readonly HashSet<string> queued = [];
     private readonly SemaphoreSlim wake = new(0);
 
-    public int Pending
-    {
-        get
-        {
-            lock (gate)
-            {
-                return queue.Count;
-            }
-        }
-    }
-
     /// <summary>Takes claimed rows; rows already waiting here are not queued twice.</summary>
     public void Accept(IEnumerable<DueEntry> entries)
     {

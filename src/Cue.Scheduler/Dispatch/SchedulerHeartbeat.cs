@@ -8,12 +8,9 @@ public sealed class SchedulerHeartbeat(DueIndexStore store, TimeProvider time)
     private static readonly TimeSpan WriteEvery = TimeSpan.FromSeconds(5);
     private DateTimeOffset lastWritten = DateTimeOffset.MinValue;
 
-    public DateTimeOffset LastTick { get; private set; } = DateTimeOffset.MinValue;
-
     public async Task TickedAsync(string instance, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        LastTick = now;
         if (now - lastWritten >= WriteEvery)
         {
             lastWritten = now;
