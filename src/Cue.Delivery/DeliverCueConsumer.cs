@@ -16,6 +16,7 @@ namespace Cue.Delivery;
 public sealed class DeliverCueConsumer(
     IQuerySession session,
     WebhookSender sender,
+    AttemptResponses responses,
     IOptions<DeliveryOptions> options,
     ILogger<DeliverCueConsumer> logger) : IConsumer<DeliverCue>
 {
@@ -47,6 +48,11 @@ public sealed class DeliverCueConsumer(
             "Execution {ExecutionId} attempt {Attempt} of cue {CueId}: {Result} {HttpStatus} in {DurationMs} ms",
             message.ExecutionId, message.Attempt, message.CueId, outcome.Result, outcome.HttpStatus, (int)(outcome.FinishedAt - outcome.StartedAt).TotalMilliseconds);
 
+        if (outcome.ResponseBody is { } body)
+        {
+            await responses.SaveAsync(message.ExecutionId, message.Attempt, body, context.CancellationToken);
+        }
+
         await context.Publish(new DeliveryAttempted(
             message.ExecutionId,
             message.CueId,
@@ -58,7 +64,6 @@ public sealed class DeliverCueConsumer(
             ToWire(outcome.Result),
             outcome.HttpStatus,
             outcome.ErrorMessage,
-            outcome.ResponseBody,
             outcome.RemoteAddress,
             retryAfterSeconds,
             nextAttemptAt));

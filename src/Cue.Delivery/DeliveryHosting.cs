@@ -46,6 +46,7 @@ internal static class DeliveryHosting
             sp.GetRequiredService<TimeProvider>()));
 
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+        builder.Services.AddSingleton<AttemptResponses>();
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();

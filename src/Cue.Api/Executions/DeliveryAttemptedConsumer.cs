@@ -1,6 +1,7 @@
 using Cue.Api.Cues;
 using Cue.Contracts.Events;
 using Cue.Contracts.Messages;
+using Cue.Delivery.Sending;
 using Marten;
 using MassTransit;
 
@@ -10,7 +11,7 @@ namespace Cue.Api.Executions;
 /// Appends each delivery attempt to its execution's stream, starting the stream (with the payload
 /// snapshot) on the first one. Idempotent on (execution, attempt): a redelivered message changes nothing.
 /// </summary>
-public sealed class DeliveryAttemptedConsumer(IDocumentStore store, ILogger<DeliveryAttemptedConsumer> logger) : IConsumer<DeliveryAttempted>
+public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptResponses responses, ILogger<DeliveryAttemptedConsumer> logger) : IConsumer<DeliveryAttempted>
 {
     public async Task Consume(ConsumeContext<DeliveryAttempted> context)
     {
@@ -18,8 +19,12 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, ILogger<Deli
         // A session of its own per attempt: a retried message must not inherit a failed unit of work.
         await using var session = store.LightweightSession();
         var streamId = m.ExecutionId.ToString("D");
+        var responseBody = await responses.FindAsync(m.ExecutionId, m.Attempt, context.CancellationToken);
         var recorded = new AttemptRecorded(m.ExecutionId, m.CueId, m.Attempt, m.StartedAt, m.FinishedAt, m.Result, m.HttpStatus,
-            m.ErrorMessage, m.ResponseBody, m.RemoteAddress, m.RetryAfterSeconds, m.NextAttemptAt, m.ScheduledFor, m.TriggeredBy);
+            m.ErrorMessage, responseBody, m.RemoteAddress, m.RetryAfterSeconds, m.NextAttemptAt, m.ScheduledFor, m.TriggeredBy);
+
+        // The snippet now lives in the event (or the attempt was already recorded): the hand-over row goes either way.
+        session.QueueSqlCommand($"delete from {AttemptResponses.Name} where execution_id = ? and attempt = ?", m.ExecutionId, m.Attempt);
 
         var state = await session.Events.FetchStreamStateAsync(streamId, context.CancellationToken);
         if (state is null)
@@ -28,6 +33,7 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, ILogger<Deli
             if (cue is null)
             {
                 logger.LogWarning("Attempt {Attempt} of execution {ExecutionId} names unknown cue {CueId}; not recorded", m.Attempt, m.ExecutionId, m.CueId);
+                await session.SaveChangesAsync(context.CancellationToken);
                 return;
             }
 
@@ -39,6 +45,7 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, ILogger<Deli
             var execution = await session.LoadAsync<ExecutionView>(streamId, context.CancellationToken);
             if (execution is not null && execution.AttemptLog.Any(a => a.Attempt == m.Attempt))
             {
+                await session.SaveChangesAsync(context.CancellationToken);
                 return;
             }
 

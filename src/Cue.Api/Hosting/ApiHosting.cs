@@ -2,6 +2,7 @@ using Cue.Api.Accounts;
 using Cue.Api.Cues;
 using Cue.Api.Executions;
 using Cue.Contracts.Events;
+using Cue.Delivery.Sending;
 using Cue.Delivery.Targets;
 using Cue.Hosting;
 using Cue.Scheduler.DueIndex;
@@ -22,6 +23,7 @@ public static class ApiHosting
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
         builder.Services.AddCueMarten(postgres);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+        builder.Services.AddSingleton<AttemptResponses>();
 
         builder.Services.AddMassTransit(x =>
         {
@@ -58,6 +60,7 @@ public static class ApiHosting
             opts.Projections.Snapshot<DeliveryTarget>(SnapshotLifecycle.Inline);
             opts.Projections.Snapshot<ExecutionView>(SnapshotLifecycle.Inline);
             opts.Projections.Add(new DueIndexProjection(), ProjectionLifecycle.Inline);
+            opts.Storage.ExtendedSchemaObjects.Add(AttemptResponses.Definition());
 
             // E-mail is unique per mode; cue names per account (the unique index makes the check atomic).
             opts.Schema.For<AccountView>().UniqueIndex(UniqueIndexType.Computed, "ux_account_mode_email", a => a.Mode, a => a.Email);

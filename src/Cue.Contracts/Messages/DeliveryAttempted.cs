@@ -2,7 +2,8 @@ namespace Cue.Contracts.Messages;
 
 /// <summary>
 /// Published by the delivery worker after every attempt, successful or not. The API appends it to the
-/// execution's event stream (idempotently on execution and attempt number).
+/// execution's event stream (idempotently on execution and attempt number). The receiver's response
+/// body never travels here: the worker stores it for the API to pick up (<c>cue.attempt_responses</c>).
 /// </summary>
 public sealed record DeliveryAttempted(
     Guid ExecutionId,
@@ -15,7 +16,6 @@ public sealed record DeliveryAttempted(
     string Result,
     int? HttpStatus,
     string? ErrorMessage,
-    string? ResponseBody,
     string? RemoteAddress,
     int? RetryAfterSeconds,
     DateTimeOffset? NextAttemptAt);

@@ -34,9 +34,9 @@ public sealed class Wire_names
     }
 
     [Test]
-    public void Messages_carry_no_payload_callback_or_secret()
+    public void Messages_carry_no_payload_callback_secret_or_response_body()
     {
-        var forbidden = new[] { "Payload", "Url", "Callback", "Secret", "Headers", "Email", "ApiKey" };
+        var forbidden = new[] { "Payload", "Url", "Callback", "Secret", "Headers", "Email", "ApiKey", "Body" };
         foreach (var type in new[] { typeof(DeliverCue), typeof(DeliveryAttempted) })
         {
             var names = type.GetProperties().Select(p => p.Name).ToList();

@@ -5,6 +5,7 @@ using Cue.Contracts;
 using Cue.Delivery.Signing;
 using Cue.Scheduler.Occurrences;
 using Cue.Tests.Infrastructure;
+using Npgsql;
 
 namespace Cue.Tests.EndToEnd;
 
@@ -146,7 +147,16 @@ public sealed class Delivering_a_once_cue
             Assert.That(list[1].GetProperty("attempt").GetInt32(), Is.EqualTo(2));
             Assert.That(list[1].GetProperty("result").GetString(), Is.EqualTo("success"));
             Assert.That(list[1].GetProperty("http_status").GetInt32(), Is.EqualTo(200));
+            Assert.That(list[0].GetProperty("response_body").GetString(), Is.EqualTo("{\"error\": \"scripted failure\"}"));
+            Assert.That(list[1].GetProperty("response_body").GetString(), Is.EqualTo("{\"ok\": true}"));
         });
+
+        // The response snippets reached the audit log without crossing the bus; their hand-over rows are gone.
+        await using var connection = new NpgsqlConnection(stack.Postgres);
+        await connection.OpenAsync();
+        await using var leftover = new NpgsqlCommand("select count(*) from cue.attempt_responses where execution_id = $1", connection);
+        leftover.Parameters.Add(new NpgsqlParameter { Value = Guid.Parse(execution.GetProperty("id").GetString()!) });
+        Assert.That((long)(await leftover.ExecuteScalarAsync())!, Is.Zero);
     }
 
     [Test]

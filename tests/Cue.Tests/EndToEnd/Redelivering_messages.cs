@@ -45,7 +45,7 @@ public sealed class Redelivering_messages
             // And a duplicate attempt report for the same attempt number.
             var now = DateTimeOffset.UtcNow;
             await bus.Publish(new DeliveryAttempted(executionId, cueId, at, TriggerKinds.Scheduled, 1, now, now, AttemptResults.RetryableFailure,
-                500, "HTTP 500", null, "127.0.0.1", null, now.AddMinutes(1)));
+                500, "HTTP 500", "127.0.0.1", null, now.AddMinutes(1)));
 
             // Give the API time to consume both duplicates, then check nothing changed.
             await Task.Delay(TimeSpan.FromSeconds(3));
