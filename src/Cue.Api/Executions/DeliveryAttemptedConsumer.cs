@@ -33,24 +33,21 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
             if (cue is null)
             {
                 logger.LogWarning("Attempt {Attempt} of execution {ExecutionId} names unknown cue {CueId}; not recorded", m.Attempt, m.ExecutionId, m.CueId);
-                await session.SaveChangesAsync(context.CancellationToken);
-                return;
             }
-
-            var created = new ExecutionCreated(m.ExecutionId, m.CueId, cue.AccountId, cue.Name, m.ScheduledFor, m.TriggeredBy, cue.Payload, m.StartedAt);
-            session.Events.StartStream<ExecutionView>(streamId, created, recorded);
+            else
+            {
+                var created = new ExecutionCreated(m.ExecutionId, m.CueId, cue.AccountId, cue.Name, m.ScheduledFor, m.TriggeredBy, cue.Payload, m.StartedAt);
+                session.Events.StartStream<ExecutionView>(streamId, created, recorded);
+            }
         }
         else
         {
             var execution = await session.LoadAsync<ExecutionView>(streamId, context.CancellationToken);
-            if (execution is not null && execution.AttemptLog.Any(a => a.Attempt == m.Attempt))
+            if (execution is null || execution.AttemptLog.All(a => a.Attempt != m.Attempt))
             {
-                await session.SaveChangesAsync(context.CancellationToken);
-                return;
+                // Expected version: a concurrent duplicate fails here and is retried, then finds its attempt recorded.
+                session.Events.Append(streamId, state.Version + 1, recorded);
             }
-
-            // Expected version: a concurrent duplicate fails here and is retried, then finds its attempt recorded.
-            session.Events.Append(streamId, state.Version + 1, recorded);
         }
 
         await session.SaveChangesAsync(context.CancellationToken);

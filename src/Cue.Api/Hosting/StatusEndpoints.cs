@@ -1,4 +1,3 @@
-using System.Reflection;
 using Cue.Hosting;
 using Cue.Scheduler.DueIndex;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -11,9 +10,6 @@ public static class StatusEndpoints
 {
     public static readonly TimeSpan SchedulerStaleAfter = TimeSpan.FromSeconds(30);
 
-    public static readonly string Version =
-        typeof(StatusEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
-
     public static void MapStatusEndpoints(this WebApplication app)
     {
         app.MapGet("/health", async (HealthCheckService health, NpgsqlDataSource dataSource, TimeProvider time, CancellationToken cancellationToken) =>
@@ -23,7 +19,7 @@ public static class StatusEndpoints
             return Results.Json(new
             {
                 status = healthy ? "healthy" : "degraded",
-                version = Version,
+                version = ServiceVersion.Current,
                 timestamp = time.GetUtcNow(),
                 checks,
             }, Json.Options);

@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
-using System.Reflection;
 using System.Text;
 using Cue.Contracts;
 using Cue.Contracts.Messages;
 using Cue.Delivery.Attempts;
 using Cue.Delivery.Signing;
 using Cue.Delivery.Targets;
+using Cue.Hosting;
 
 namespace Cue.Delivery.Sending;
 
@@ -30,8 +30,7 @@ public sealed class WebhookSender(HttpClient client, GuardedConnector connector,
     public const int MaxBodyRead = 64 * 1024;
     public const int MaxBodyKept = 2048;
 
-    public static readonly string UserAgent =
-        "Cue/" + (typeof(WebhookSender).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0");
+    public static readonly string UserAgent = "Cue/" + ServiceVersion.Current;
 
     public async Task<AttemptOutcome> SendAsync(DeliveryTarget target, IReadOnlyList<string> secrets, DeliverCue message, CancellationToken cancellationToken)
     {

@@ -1,6 +1,6 @@
-using Cue.Contracts;
 using System.Globalization;
 using System.Text;
+using Cue.Contracts;
 
 namespace Cue.Delivery.Signing;
 

@@ -12,7 +12,7 @@ public sealed class Health_and_status
         var stack = await CueStack.SharedAsync();
         using var api = new CueApiClient(stack.Api.BaseAddress);
 
-        var health = await api.PollAsync("/health", "unused", j => j.GetProperty("status").GetString() == "healthy", TimeSpan.FromSeconds(15));
+        var health = await api.PollAsync("/health", null, j => j.GetProperty("status").GetString() == "healthy", TimeSpan.FromSeconds(15));
         Assert.Multiple(() =>
         {
             Assert.That(health.GetProperty("status").GetString(), Is.EqualTo("healthy"), health.ToString());

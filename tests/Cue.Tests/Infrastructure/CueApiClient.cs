@@ -64,7 +64,7 @@ public sealed class CueApiClient(Uri baseAddress) : IDisposable
     }
 
     /// <summary>Polls <paramref name="path"/> until <paramref name="done"/> holds for its JSON, or the timeout passes.</summary>
-    public async Task<JsonElement> PollAsync(string path, string apiKey, Func<JsonElement, bool> done, TimeSpan timeout)
+    public async Task<JsonElement> PollAsync(string path, string? apiKey, Func<JsonElement, bool> done, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         JsonElement last;
