@@ -13,7 +13,7 @@ public static class TestServices
 {
     public const string PostgresVariable = "CUE_TEST_POSTGRES";
     public const string RabbitMqVariable = "CUE_TEST_RABBITMQ";
-    private const string DatabaseName = "cue_tests";
+    public const string DatabaseVariable = "CUE_TEST_DATABASE";
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static PostgreSqlContainer? postgresContainer;
@@ -84,6 +84,12 @@ public static class TestServices
 
         return (postgresContainer.GetConnectionString(), rabbitContainer.GetConnectionString());
     }
+
+    /// <summary>The test database's name: <c>cue_tests</c>, or <c>CUE_TEST_DATABASE</c> so parallel checkouts keep apart.</summary>
+    private static string DatabaseName =>
+        Environment.GetEnvironmentVariable(DatabaseVariable) is { Length: > 0 } name && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')
+            ? name
+            : "cue_tests";
 
     private static async Task<string> CreateFreshDatabaseAsync(string admin)
     {
