@@ -15,6 +15,17 @@ public static class StoredEventNames
         [typeof(CueCreated)] = "cue_created",
         [typeof(ExecutionCreated)] = "execution_created",
         [typeof(AttemptRecorded)] = "attempt_recorded",
+        [typeof(CueUpdated)] = "cue_updated",
+        [typeof(CueDeleted)] = "cue_deleted",
+        [typeof(CueCompleted)] = "cue_completed",
+        [typeof(CueFailed)] = "cue_failed",
+        [typeof(CuePausedAfterFailure)] = "cue_paused_after_failure",
+        [typeof(CatchUpTruncated)] = "catch_up_truncated",
+        [typeof(ExecutionMissed)] = "execution_missed",
+        [typeof(ExecutionCancelled)] = "execution_cancelled",
+        [typeof(OutcomeRecorded)] = "outcome_recorded",
+        [typeof(VerificationChanged)] = "verification_changed",
+        [typeof(EvidenceUpdated)] = "evidence_updated",
     };
 
     public static void Register(StoreOptions options)

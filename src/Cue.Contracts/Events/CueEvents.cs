@@ -29,3 +29,40 @@ public sealed record CueCreated(
     string VerificationMode,
     DateTimeOffset? NextRunAt,
     DateTimeOffset CreatedAt);
+
+/// <summary>
+/// A PATCH changed the cue. Carries the whole resulting configuration (not a diff), its status and the
+/// next occurrence decided at update time, so replaying the log rebuilds the views and the due index
+/// without a clock.
+/// </summary>
+public sealed record CueUpdated(
+    string CueId,
+    Guid AccountId,
+    string Name,
+    string? Description,
+    CueSchedule Schedule,
+    CueCallback Callback,
+    string Payload,
+    CueRetry Retry,
+    int TimeoutSeconds,
+    string CatchUp,
+    CueOnFailure OnFailure,
+    string VerificationMode,
+    string Status,
+    DateTimeOffset? NextRunAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>The cue was deleted: it leaves the views and the due index; its executions stay in the audit log.</summary>
+public sealed record CueDeleted(string CueId, Guid AccountId, DateTimeOffset DeletedAt);
+
+/// <summary>A once cue's scheduled execution succeeded (§6.3).</summary>
+public sealed record CueCompleted(string CueId, Guid ExecutionId, DateTimeOffset CompletedAt);
+
+/// <summary>A once cue's scheduled execution failed finally or was missed under <c>skip_missed</c> (§6.3).</summary>
+public sealed record CueFailed(string CueId, Guid ExecutionId, DateTimeOffset FailedAt);
+
+/// <summary>A recurring cue with <c>on_failure.pause</c> was paused after an execution failed finally.</summary>
+public sealed record CuePausedAfterFailure(string CueId, Guid ExecutionId, DateTimeOffset PausedAt);
+
+/// <summary>A catch-up produced more occurrences than the cap; the oldest were dropped (the cue's <c>warning</c>).</summary>
+public sealed record CatchUpTruncated(string CueId, int Dropped, DateTimeOffset DroppedUntil, DateTimeOffset At);

@@ -19,6 +19,17 @@ public sealed class Wire_names
             ["Cue.Contracts.Events.CueCreated"] = "cue_created",
             ["Cue.Contracts.Events.ExecutionCreated"] = "execution_created",
             ["Cue.Contracts.Events.AttemptRecorded"] = "attempt_recorded",
+            ["Cue.Contracts.Events.CueUpdated"] = "cue_updated",
+            ["Cue.Contracts.Events.CueDeleted"] = "cue_deleted",
+            ["Cue.Contracts.Events.CueCompleted"] = "cue_completed",
+            ["Cue.Contracts.Events.CueFailed"] = "cue_failed",
+            ["Cue.Contracts.Events.CuePausedAfterFailure"] = "cue_paused_after_failure",
+            ["Cue.Contracts.Events.CatchUpTruncated"] = "catch_up_truncated",
+            ["Cue.Contracts.Events.ExecutionMissed"] = "execution_missed",
+            ["Cue.Contracts.Events.ExecutionCancelled"] = "execution_cancelled",
+            ["Cue.Contracts.Events.OutcomeRecorded"] = "outcome_recorded",
+            ["Cue.Contracts.Events.VerificationChanged"] = "verification_changed",
+            ["Cue.Contracts.Events.EvidenceUpdated"] = "evidence_updated",
         }));
     }
 
@@ -30,6 +41,8 @@ public sealed class Wire_names
         {
             Assert.That(typeof(DeliverCue).FullName, Is.EqualTo("Cue.Contracts.Messages.DeliverCue"));
             Assert.That(typeof(DeliveryAttempted).FullName, Is.EqualTo("Cue.Contracts.Messages.DeliveryAttempted"));
+            Assert.That(typeof(OccurrenceMissed).FullName, Is.EqualTo("Cue.Contracts.Messages.OccurrenceMissed"));
+            Assert.That(typeof(CatchUpCapped).FullName, Is.EqualTo("Cue.Contracts.Messages.CatchUpCapped"));
         });
     }
 
@@ -37,7 +50,7 @@ public sealed class Wire_names
     public void Messages_carry_no_payload_callback_secret_or_response_body()
     {
         var forbidden = new[] { "Payload", "Url", "Callback", "Secret", "Headers", "Email", "ApiKey", "Body" };
-        foreach (var type in new[] { typeof(DeliverCue), typeof(DeliveryAttempted) })
+        foreach (var type in new[] { typeof(DeliverCue), typeof(DeliveryAttempted), typeof(OccurrenceMissed), typeof(CatchUpCapped) })
         {
             var names = type.GetProperties().Select(p => p.Name).ToList();
             Assert.That(names.Where(n => forbidden.Any(f => n.Contains(f, StringComparison.Ordinal))), Is.Empty, type.Name);
