@@ -33,7 +33,12 @@ public sealed class DeliverCueConsumer(
         var keys = await session.LoadAsync<SigningKeys>(target.AccountId.ToString("D"), context.CancellationToken)
             ?? throw new InvalidOperationException($"Account of cue {message.CueId} has no signing keys.");
 
-        var outcome = await sender.SendAsync(target, keys.Secrets, message, context.CancellationToken);
+        // Every attempt after an execution exists delivers its snapshot; a scheduled execution's first
+        // attempt delivers the cue as it is now and reports which version that was.
+        var snapshot = await session.LoadAsync<ExecutionSnapshot>(message.ExecutionId.ToString("D"), context.CancellationToken);
+        var outcome = snapshot is null
+            ? await sender.SendAsync(target, target.Name, target.Payload, keys.Secrets, message, context.CancellationToken)
+            : await sender.SendAsync(target, snapshot.CueName, snapshot.Payload, keys.Secrets, message, context.CancellationToken);
 
         DateTimeOffset? nextAttemptAt = null;
         int? retryAfterSeconds = null;
@@ -66,7 +71,8 @@ public sealed class DeliverCueConsumer(
             outcome.ErrorMessage,
             outcome.RemoteAddress,
             retryAfterSeconds,
-            nextAttemptAt));
+            nextAttemptAt,
+            snapshot is null ? target.Version : null));
     }
 
     private static string ToWire(AttemptResult result) => result switch

@@ -23,6 +23,7 @@ internal static class DeliveryHosting
             opts.AutoCreateSchemaObjects = AutoCreate.None;
             opts.Schema.For<DeliveryTarget>();
             opts.Schema.For<SigningKeys>();
+            opts.Schema.For<ExecutionSnapshot>();
         }).UseLightweightSessions();
 
         builder.Services.AddSingleton<GuardedConnector>();

@@ -30,6 +30,23 @@ public static partial class CueDraft
 
     public static async Task<CueCreated> ParseAsync(JsonElement body, Caller caller, string cueId, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var (config, nextRun) = await ParseConfigAsync(body, caller, now, Checks.All, cancellationToken);
+        return new CueCreated(cueId, caller.AccountId, caller.Mode, config.Name, config.Description, config.Schedule, config.Callback,
+            config.Payload, config.Retry, config.TimeoutSeconds, config.CatchUp, config.OnFailure, config.VerificationMode, nextRun, now);
+    }
+
+    /// <summary>Which checks a parse runs beyond the syntax: an update skips those of values it did not change.</summary>
+    public sealed record Checks(bool CallbackUrl, bool FailureWebhook, bool FutureAt)
+    {
+        public static readonly Checks All = new(true, true, true);
+    }
+
+    /// <summary>
+    /// Validates a whole cue configuration in the order of the §5.2 table and normalises it. Used by create
+    /// and, on the merged configuration, by update. <c>NextRun</c> is the first occurrence after <paramref name="now"/>.
+    /// </summary>
+    public static async Task<(CueConfig Config, DateTimeOffset? NextRun)> ParseConfigAsync(JsonElement body, Caller caller, DateTimeOffset now, Checks checks, CancellationToken cancellationToken)
+    {
         var fields = new JsonFields(body);
 
         var name = fields.String("name", required: true, nullable: false)!;
@@ -44,7 +61,7 @@ public static partial class CueDraft
             throw ApiError.Validation("description", "Must be at most 2,000 characters.");
         }
 
-        var (schedule, nextRun) = ParseSchedule(fields.Object("schedule", required: true)!, now);
+        var (schedule, nextRun) = ParseSchedule(fields.Object("schedule", required: true)!, now, checks.FutureAt);
 
         var transport = fields.String("transport", nullable: false) ?? "webhook";
         if (transport == "worker")
@@ -57,7 +74,7 @@ public static partial class CueDraft
             throw ApiError.Validation("transport", "Must be 'webhook' or 'worker'.");
         }
 
-        var callback = await ParseCallbackAsync(fields.Object("callback", required: true)!, caller, cancellationToken);
+        var callback = await ParseCallbackAsync(fields.Object("callback", required: true)!, caller, checks.CallbackUrl, cancellationToken);
         var payload = ParsePayload(fields.Raw("payload"));
         var retry = ParseRetry(fields.Object("retry"));
 
@@ -75,7 +92,7 @@ public static partial class CueDraft
             throw ApiError.Validation("catch_up", "Must be one of " + string.Join(", ", CatchUps) + ".");
         }
 
-        var onFailure = await ParseOnFailureAsync(fields.Object("on_failure"), caller, cancellationToken);
+        var onFailure = await ParseOnFailureAsync(fields.Object("on_failure"), caller, checks.FailureWebhook, cancellationToken);
 
         var verification = fields.Object("verification", nullable: true);
         var verificationMode = verification?.String("mode", nullable: false) ?? "none";
@@ -87,11 +104,10 @@ public static partial class CueDraft
 
         fields.RejectUnknown();
 
-        return new CueCreated(cueId, caller.AccountId, caller.Mode, name, description, schedule, callback, payload, retry,
-            timeout, catchUp, onFailure, verificationMode, nextRun, now);
+        return (new CueConfig(name, description, schedule, callback, payload, retry, timeout, catchUp, onFailure, verificationMode), nextRun);
     }
 
-    private static (CueSchedule Schedule, DateTimeOffset? NextRun) ParseSchedule(JsonFields schedule, DateTimeOffset now)
+    private static (CueSchedule Schedule, DateTimeOffset? NextRun) ParseSchedule(JsonFields schedule, DateTimeOffset now, bool requireFutureAt)
     {
         var type = schedule.String("type", required: true, nullable: false)!;
         if (type is not ("once" or "recurring"))
@@ -126,7 +142,7 @@ public static partial class CueDraft
                 throw ApiError.Validation("schedule.at", "Must be an RFC 3339 timestamp.");
             }
 
-            if (at <= now)
+            if (requireFutureAt && at <= now)
             {
                 throw ApiError.BadRequest("invalid_schedule", "'at' must be in the future.");
             }
@@ -157,14 +173,14 @@ public static partial class CueDraft
         return (new CueSchedule("recurring", cron.Expression, null, canonicalZone), cron.NextAfter(now, zone));
     }
 
-    private static async Task<CueCallback> ParseCallbackAsync(JsonFields callback, Caller caller, CancellationToken cancellationToken)
+    private static async Task<CueCallback> ParseCallbackAsync(JsonFields callback, Caller caller, bool checkUrl, CancellationToken cancellationToken)
     {
         var url = callback.String("url", required: true, nullable: false)!;
         var method = (callback.String("method", nullable: false) ?? "POST").ToUpperInvariant();
         var headersField = callback.Object("headers");
         callback.RejectUnknown();
 
-        var normalised = await CheckUrlAsync(url, caller, "", cancellationToken);
+        var normalised = checkUrl ? await CheckUrlAsync(url, caller, "", cancellationToken) : url;
 
         if (!Methods.Contains(method))
         {
@@ -232,7 +248,7 @@ public static partial class CueDraft
         return parsed!.Uri.AbsoluteUri;
     }
 
-    private static string ParsePayload(JsonElement? payload)
+    internal static string ParsePayload(JsonElement? payload)
     {
         if (payload is null)
         {
@@ -303,7 +319,7 @@ public static partial class CueDraft
         return new CueRetry(maxAttempts, backoff);
     }
 
-    private static async Task<CueOnFailure> ParseOnFailureAsync(JsonFields? onFailure, Caller caller, CancellationToken cancellationToken)
+    private static async Task<CueOnFailure> ParseOnFailureAsync(JsonFields? onFailure, Caller caller, bool checkWebhook, CancellationToken cancellationToken)
     {
         if (onFailure is null)
         {
@@ -314,7 +330,7 @@ public static partial class CueDraft
         var webhook = onFailure.String("webhook");
         var pause = onFailure.Bool("pause") ?? false;
         onFailure.RejectUnknown();
-        if (webhook is not null)
+        if (webhook is not null && checkWebhook)
         {
             webhook = await CheckUrlAsync(webhook, caller, "on_failure.webhook: ", cancellationToken);
         }
@@ -322,3 +338,16 @@ public static partial class CueDraft
         return new CueOnFailure(email, webhook, pause);
     }
 }
+
+/// <summary>A cue's whole configuration, validated and normalised (the fields of the §5.2 table).</summary>
+public sealed record CueConfig(
+    string Name,
+    string? Description,
+    CueSchedule Schedule,
+    CueCallback Callback,
+    string Payload,
+    CueRetry Retry,
+    int TimeoutSeconds,
+    string CatchUp,
+    CueOnFailure OnFailure,
+    string VerificationMode);

@@ -1,16 +1,39 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using Cue.Api.Accounts;
+using Cue.Api.Executions;
 using Cue.Api.Hosting;
+using Cue.Contracts.Events;
+using JasperFx.Events;
 using Marten;
+using Npgsql;
 
 namespace Cue.Api.Cues;
 
-public static class CueEndpoints
+public static partial class CueEndpoints
 {
+    private static readonly string[] Statuses = ["active", "paused", "completed", "failed"];
+
+    [GeneratedRegex("^cue_[a-z0-9]{12}$")]
+    private static partial Regex CueIdPattern();
+
     public static void MapCueEndpoints(this RouteGroupBuilder authed)
     {
         authed.MapPost("/cues", CreateAsync);
         authed.MapGet("/cues", ListAsync);
+        authed.MapPost("/cues/bulk-delete", BulkDeleteAsync);
         authed.MapGet("/cues/{id}", GetAsync);
+        authed.MapPatch("/cues/{id}", UpdateAsync);
+        authed.MapDelete("/cues/{id}", DeleteAsync);
+    }
+
+    /// <summary>The caller's cue, or 404 <c>cue_not_found</c> for a malformed, unknown or other account's id.</summary>
+    public static async Task<CueView> LoadOwnedAsync(string id, Caller caller, IQuerySession session, CancellationToken cancellationToken)
+    {
+        var view = CueIdPattern().IsMatch(id) ? await session.LoadAsync<CueView>(id, cancellationToken) : null;
+        return view is not null && view.AccountId == caller.AccountId
+            ? view
+            : throw ApiError.NotFound("cue_not_found", $"No cue with id {id}.");
     }
 
     private static async Task<IResult> CreateAsync(HttpContext context, IDocumentSession session, TimeProvider time)
@@ -26,40 +49,184 @@ public static class CueEndpoints
         }
         catch (Exception ex) when (UniqueViolation.Of(ex, "ux_cue_account_name"))
         {
-            throw ApiError.Conflict("duplicate_cue_name", $"A cue named '{created.Name}' already exists in this account.");
+            throw DuplicateName(created.Name);
         }
 
         var view = CueView.Create(created);
         context.Response.Headers.Location = $"/v1/cues/{view.Id}";
-        return Results.Json(view.ToResponse(created.CreatedAt), Json.Options, statusCode: StatusCodes.Status201Created);
+        return Results.Json(view.ToResponse(created.CreatedAt, CueStats.None), Json.Options, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> GetAsync(string id, HttpContext context, IQuerySession session, TimeProvider time)
+    private static async Task<IResult> GetAsync(string id, HttpContext context, IQuerySession session, NpgsqlDataSource dataSource, TimeProvider time)
     {
         var caller = Caller.From(context);
-        var view = await session.LoadAsync<CueView>(id, context.RequestAborted);
-        if (view is null || view.AccountId != caller.AccountId)
-        {
-            throw ApiError.NotFound("cue_not_found", $"No cue with id {id}.");
-        }
+        var view = await LoadOwnedAsync(id, caller, session, context.RequestAborted);
+        var limit = Paging.ReadOne(context.Request, "execution_limit", 10, 1, 100);
+        var offset = Paging.ReadOne(context.Request, "execution_offset", 0, 0, int.MaxValue);
 
-        return Results.Json(view.ToResponse(time.GetUtcNow()), Json.Options);
+        var executions = session.Query<ExecutionView>().Where(e => e.AccountId == caller.AccountId && e.CueId == view.Id);
+        var total = await executions.CountAsync(context.RequestAborted);
+        var page = await executions.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit).ToListAsync(context.RequestAborted);
+        var stats = await CueStats.LoadAsync(session.DocumentStore, dataSource, view.Id, context.RequestAborted);
+
+        var response = JsonSerializer.SerializeToNode(view.ToResponse(time.GetUtcNow(), stats), Json.Options)!.AsObject();
+        response["executions"] = JsonSerializer.SerializeToNode(page.Select(e => e.ToResponse()), Json.Options);
+        response["execution_total"] = total;
+        response["execution_limit"] = limit;
+        response["execution_offset"] = offset;
+        return Results.Json(response, Json.Options);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IQuerySession session, TimeProvider time)
+    private static async Task<IResult> ListAsync(HttpContext context, IQuerySession session, NpgsqlDataSource dataSource, TimeProvider time)
     {
         var caller = Caller.From(context);
         var (limit, offset) = Paging.Read(context.Request, defaultLimit: 50);
         var query = session.Query<CueView>().Where(c => c.AccountId == caller.AccountId);
+        if (context.Request.Query.TryGetValue("status", out var statusValues))
+        {
+            var status = statusValues.ToString();
+            if (!Statuses.Contains(status))
+            {
+                throw ApiError.BadRequest("invalid_filter", $"Unknown status '{status}'; use one of {string.Join(", ", Statuses)}.");
+            }
+
+            query = query.Where(c => c.Status == status);
+        }
+
         var total = await query.CountAsync(context.RequestAborted);
         var page = await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Skip(offset).Take(limit).ToListAsync(context.RequestAborted);
+        var stats = await CueStats.LoadAsync(session.DocumentStore, dataSource, [.. page.Select(c => c.Id)], context.RequestAborted);
+        var now = time.GetUtcNow();
         return Results.Json(new
         {
-            cues = page.Select(c => c.ToResponse(time.GetUtcNow())),
+            cues = page.Select(c => c.ToResponse(now, stats.GetValueOrDefault(c.Id, CueStats.None))),
             total,
             limit,
             offset,
             has_more = offset + page.Count < total,
         }, Json.Options);
     }
+
+    private static async Task<IResult> UpdateAsync(string id, HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, TimeProvider time)
+    {
+        var caller = Caller.From(context);
+        var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
+        // A concurrent change of the same cue fails the expected-version append; decide again on the new state.
+        for (var round = 1; ; round++)
+        {
+            await using var session = store.LightweightSession();
+            var current = await LoadOwnedAsync(id, caller, session, context.RequestAborted);
+            var update = await CuePatch.DecideAsync(body, current, caller, time.GetUtcNow(), context.RequestAborted);
+            var view = current;
+            if (update is not null)
+            {
+                session.Events.Append(current.Id, current.Version + 1, update);
+                try
+                {
+                    await session.SaveChangesAsync(context.RequestAborted);
+                }
+                catch (Exception ex) when (UniqueViolation.Of(ex, "ux_cue_account_name"))
+                {
+                    throw DuplicateName(update.Name);
+                }
+                catch (Exception ex) when (IsVersionConflict(ex) && round < 5)
+                {
+                    continue;
+                }
+
+                view.Apply(update);
+            }
+
+            var stats = await CueStats.LoadAsync(store, dataSource, view.Id, context.RequestAborted);
+            return Results.Json(view.ToResponse(time.GetUtcNow(), stats), Json.Options);
+        }
+    }
+
+    private static async Task<IResult> DeleteAsync(string id, HttpContext context, IDocumentStore store, TimeProvider time)
+    {
+        var caller = Caller.From(context);
+        await DeleteOwnedAsync(id, caller, store, time, context.RequestAborted);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> BulkDeleteAsync(HttpContext context, IDocumentStore store, TimeProvider time)
+    {
+        var caller = Caller.From(context);
+        Confirmation.Require(context.Request);
+        var (body, _) = await JsonBody.ReadObjectAsync(context.Request);
+        var fields = new JsonFields(body);
+        var ids = fields.Raw("ids");
+        fields.RejectUnknown();
+        if (ids is not { ValueKind: JsonValueKind.Array } array || array.GetArrayLength() is < 1 or > 100)
+        {
+            throw ApiError.Validation("ids", "Must be an array of 1–100 cue ids.");
+        }
+
+        var given = new List<string>();
+        var index = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            given.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : throw ApiError.Validation($"ids[{index}]", "Must be a string."));
+            index++;
+        }
+
+        var deleted = new List<string>();
+        var skipped = new List<string>();
+        foreach (var id in given.Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                await DeleteOwnedAsync(id, caller, store, time, context.RequestAborted);
+                deleted.Add(id);
+            }
+            catch (ApiError error) when (error.Code == "cue_not_found")
+            {
+                skipped.Add(id);
+            }
+        }
+
+        return Results.Json(new { deleted, skipped }, Json.Options);
+    }
+
+    /// <summary>
+    /// Deletes a cue: <c>CueDeleted</c> on its stream (the views and the due index drop it) and
+    /// <c>ExecutionCancelled</c> on each of its pending or retrying executions, in one transaction.
+    /// </summary>
+    private static async Task DeleteOwnedAsync(string id, Caller caller, IDocumentStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        for (var round = 1; ; round++)
+        {
+            await using var session = store.LightweightSession();
+            var cue = await LoadOwnedAsync(id, caller, session, cancellationToken);
+            var now = time.GetUtcNow();
+            var waiting = await session.Query<ExecutionView>()
+                .Where(e => e.AccountId == caller.AccountId && e.CueId == cue.Id && (e.Status == "pending" || e.Status == "retrying"))
+                .ToListAsync(cancellationToken);
+
+            session.Events.Append(cue.Id, cue.Version + 1, new CueDeleted(cue.Id, cue.AccountId, now));
+            foreach (var execution in waiting)
+            {
+                var state = await session.Events.FetchStreamStateAsync(execution.Id, cancellationToken);
+                if (state is not null)
+                {
+                    session.Events.Append(execution.Id, state.Version + 1, new ExecutionCancelled(Guid.Parse(execution.Id), cue.Id, now));
+                }
+            }
+
+            try
+            {
+                await session.SaveChangesAsync(cancellationToken);
+                return;
+            }
+            catch (Exception ex) when (IsVersionConflict(ex) && round < 5)
+            {
+            }
+        }
+    }
+
+    public static bool IsVersionConflict(Exception ex) =>
+        ex is EventStreamUnexpectedMaxEventIdException or JasperFx.ConcurrencyException || ex.InnerException is EventStreamUnexpectedMaxEventIdException;
+
+    private static ApiError DuplicateName(string name) =>
+        ApiError.Conflict("duplicate_cue_name", $"A cue named '{name}' already exists in this account.");
 }

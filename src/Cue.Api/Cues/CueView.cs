@@ -8,6 +8,8 @@ namespace Cue.Api.Cues;
 public sealed class CueView
 {
     public string Id { get; set; } = "";
+    /// <summary>The stream version (set by Marten): which configuration an attempt delivered.</summary>
+    public long Version { get; set; }
     public Guid AccountId { get; set; }
     public string Name { get; set; } = "";
     public string? Description { get; set; }
@@ -21,9 +23,7 @@ public sealed class CueView
     public CueOnFailure OnFailure { get; set; } = new(true, null, false);
     public string VerificationMode { get; set; } = "none";
     public DateTimeOffset? NextRun { get; set; }
-    public DateTimeOffset? LastRun { get; set; }
-    public int RunCount { get; set; }
-    public int FiredCount { get; set; }
+    public string? Warning { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
@@ -46,15 +46,72 @@ public sealed class CueView
         UpdatedAt = e.CreatedAt,
     };
 
+    public void Apply(CueUpdated e)
+    {
+        Name = e.Name;
+        Description = e.Description;
+        Schedule = e.Schedule;
+        Callback = e.Callback;
+        Payload = e.Payload;
+        Retry = e.Retry;
+        TimeoutSeconds = e.TimeoutSeconds;
+        CatchUp = e.CatchUp;
+        OnFailure = e.OnFailure;
+        VerificationMode = e.VerificationMode;
+        Status = e.Status;
+        if (e.Rescheduled)
+        {
+            NextRun = e.NextRunAt;
+        }
+
+        UpdatedAt = e.UpdatedAt;
+    }
+
+    public void Apply(CueCompleted e)
+    {
+        Status = "completed";
+        NextRun = null;
+        UpdatedAt = e.CompletedAt;
+    }
+
+    public void Apply(CueFailed e)
+    {
+        Status = "failed";
+        NextRun = null;
+        UpdatedAt = e.FailedAt;
+    }
+
+    public void Apply(CuePausedAfterFailure e)
+    {
+        Status = "paused";
+        NextRun = null;
+        UpdatedAt = e.PausedAt;
+    }
+
+    public void Apply(CatchUpTruncated e)
+    {
+        Warning = $"Catch-up after downtime dropped {e.Dropped} missed occurrence(s) up to {Contracts.Timestamps.ToWire(e.DroppedUntil)}; at most 100 are created per catch-up.";
+        UpdatedAt = e.At;
+    }
+
+    /// <summary>A deleted cue leaves the view (GET answers 404 and its name is free again).</summary>
+    public bool ShouldDelete(CueDeleted e) => true;
+
     /// <summary>
     /// <c>next_run</c> as of <paramref name="now"/>: the stored first occurrence until it passes, then the
     /// schedule's next occurrence after now (an active recurring cue keeps producing them).
     /// </summary>
     public DateTimeOffset? NextRunAt(DateTimeOffset now)
     {
-        if (Status != "active" || NextRun is not { } stored || stored > now || Schedule.Type != "recurring")
+        if (Status != "active" || NextRun is not { } stored || stored > now)
         {
             return Status == "active" ? NextRun : null;
+        }
+
+        if (Schedule.Type != "recurring")
+        {
+            // A once cue whose time has come has fired (or is firing): nothing is next.
+            return null;
         }
 
         return CronSchedule.TryParse(Schedule.Cron ?? "", out var cron, out _) && TimeZones.TryFind(Schedule.Timezone, out var zone, out _)
@@ -63,7 +120,7 @@ public sealed class CueView
     }
 
     /// <summary>The Cue object of contract §5.2, every documented field present.</summary>
-    public object ToResponse(DateTimeOffset now) => new
+    public object ToResponse(DateTimeOffset now, CueStats stats) => new
     {
         id = Id,
         name = Name,
@@ -79,10 +136,10 @@ public sealed class CueView
         on_failure = new { email = OnFailure.Email, webhook = OnFailure.Webhook, pause = OnFailure.Pause },
         verification = new { mode = VerificationMode },
         next_run = NextRunAt(now),
-        last_run = LastRun,
-        run_count = RunCount,
-        fired_count = FiredCount,
-        warning = (string?)null,
+        last_run = stats.LastRun,
+        run_count = stats.RunCount,
+        fired_count = stats.FiredCount,
+        warning = Warning,
         created_at = CreatedAt,
         updated_at = UpdatedAt,
     };

@@ -1,4 +1,5 @@
 using Cue.Api.Cues;
+using Cue.Contracts;
 using Cue.Contracts.Events;
 using Cue.Contracts.Messages;
 using Cue.Delivery.Sending;
@@ -20,16 +21,18 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
         await using var session = store.LightweightSession();
         var streamId = m.ExecutionId.ToString("D");
         var responseBody = await responses.FindAsync(m.ExecutionId, m.Attempt, context.CancellationToken);
-        var recorded = new AttemptRecorded(m.ExecutionId, m.CueId, m.Attempt, m.StartedAt, m.FinishedAt, m.Result, m.HttpStatus,
+        AttemptRecorded recorded = new(m.ExecutionId, m.CueId, m.Attempt, m.StartedAt, m.FinishedAt, m.Result, m.HttpStatus,
             m.ErrorMessage, responseBody, m.RemoteAddress, m.RetryAfterSeconds, m.NextAttemptAt, m.ScheduledFor, m.TriggeredBy);
 
         // The snippet now lives in the event (or the attempt was already recorded): the hand-over row goes either way.
         session.QueueSqlCommand($"delete from {AttemptResponses.Name} where execution_id = ? and attempt = ?", m.ExecutionId, m.Attempt);
 
         var state = await session.Events.FetchStreamStateAsync(streamId, context.CancellationToken);
+        ExecutionView? execution = null;
+        var appended = false;
         if (state is null)
         {
-            var cue = await session.LoadAsync<CueView>(m.CueId, context.CancellationToken);
+            var cue = await CueAsSentAsync(session, m, context.CancellationToken);
             if (cue is null)
             {
                 logger.LogWarning("Attempt {Attempt} of execution {ExecutionId} names unknown cue {CueId}; not recorded", m.Attempt, m.ExecutionId, m.CueId);
@@ -38,25 +41,93 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
             {
                 var created = new ExecutionCreated(m.ExecutionId, m.CueId, cue.AccountId, cue.Name, m.ScheduledFor, m.TriggeredBy, cue.Payload, m.StartedAt);
                 session.Events.StartStream<ExecutionView>(streamId, created, recorded);
+                execution = ExecutionView.Create(created);
+                appended = true;
             }
         }
         else
         {
-            var execution = await session.LoadAsync<ExecutionView>(streamId, context.CancellationToken);
+            execution = await session.LoadAsync<ExecutionView>(streamId, context.CancellationToken);
             if (execution is null || execution.AttemptLog.All(a => a.Attempt != m.Attempt))
             {
+                if (execution?.Status == "cancelled")
+                {
+                    // The cue was deleted while this attempt was in flight: record it, schedule nothing more.
+                    recorded = recorded with { NextAttemptAt = null };
+                }
+
                 // Expected version: a concurrent duplicate fails here and is retried, then finds its attempt recorded.
                 session.Events.Append(streamId, state.Version + 1, recorded);
+                appended = true;
             }
+        }
+
+        if (appended && execution is not null && execution.Status != "cancelled")
+        {
+            execution.Apply(recorded);
+            await CueFinalStateAsync(session, execution, context.CancellationToken);
         }
 
         await session.SaveChangesAsync(context.CancellationToken);
     }
+
+    /// <summary>The cue as the attempt sent it: at the version the worker reported, which may be older than the view (or deleted since).</summary>
+    private static async Task<CueView?> CueAsSentAsync(IDocumentSession session, DeliveryAttempted m, CancellationToken cancellationToken)
+    {
+        var current = await session.LoadAsync<CueView>(m.CueId, cancellationToken);
+        if (m.CueVersion is not { } version || current?.Version == version)
+        {
+            return current;
+        }
+
+        return await session.Events.AggregateStreamAsync<CueView>(m.CueId, version, token: cancellationToken) ?? current;
+    }
+
+    /// <summary>
+    /// A scheduled execution that ended decides its cue's state (§6.3): a once cue completes or fails; a
+    /// recurring cue with <c>on_failure.pause</c> pauses after a final failure.
+    /// </summary>
+    private static async Task CueFinalStateAsync(IDocumentSession session, ExecutionView execution, CancellationToken cancellationToken)
+    {
+        if (execution.TriggeredBy != TriggerKinds.Scheduled || execution.Status is not ("success" or "failed"))
+        {
+            return;
+        }
+
+        var cue = await session.LoadAsync<CueView>(execution.CueId, cancellationToken);
+        if (cue is not { Status: "active" })
+        {
+            return;
+        }
+
+        var executionId = Guid.Parse(execution.Id);
+        var at = execution.FinishedAt ?? execution.UpdatedAt;
+        object? decided = cue.Schedule.Type switch
+        {
+            // Only the occurrence the cue is armed for: a once cue re-armed since keeps its new time.
+            "once" when cue.Schedule.At == execution.ScheduledFor =>
+                execution.Status == "success" ? new CueCompleted(cue.Id, executionId, at) : new CueFailed(cue.Id, executionId, at),
+            "recurring" when execution.Status == "failed" && cue.OnFailure.Pause => new CuePausedAfterFailure(cue.Id, executionId, at),
+            _ => null,
+        };
+
+        if (decided is not null)
+        {
+            session.Events.Append(cue.Id, cue.Version + 1, decided);
+        }
+    }
 }
 
-public sealed class DeliveryAttemptedConsumerDefinition : ConsumerDefinition<DeliveryAttemptedConsumer>
+public sealed class DeliveryAttemptedConsumerDefinition : AuditConsumerDefinition<DeliveryAttemptedConsumer>;
+
+/// <summary>
+/// The API's consumers append to the audit log: a quorum queue, and retries that outlast a short
+/// database outage or a concurrent append to the same stream (which fails its expected version).
+/// </summary>
+public class AuditConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer>
+    where TConsumer : class, IConsumer
 {
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<DeliveryAttemptedConsumer> consumerConfigurator, IRegistrationContext context)
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context)
     {
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {

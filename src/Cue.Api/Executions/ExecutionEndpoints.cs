@@ -74,7 +74,7 @@ public static class ExecutionEndpoints
         }, Json.Options);
     }
 
-    private static async Task<ExecutionView> LoadOwnedAsync(string id, HttpContext context, IQuerySession session)
+    public static async Task<ExecutionView> LoadOwnedAsync(string id, HttpContext context, IQuerySession session)
     {
         var caller = Caller.From(context);
         // Ids are lowercase hyphenated UUIDs; anything else is simply not found (never 400).

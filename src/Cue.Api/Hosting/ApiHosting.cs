@@ -29,6 +29,8 @@ public static class ApiHosting
         {
             x.SetKebabCaseEndpointNameFormatter();
             x.AddConsumer<DeliveryAttemptedConsumer, DeliveryAttemptedConsumerDefinition>();
+            x.AddConsumer<OccurrenceMissedConsumer, AuditConsumerDefinition<OccurrenceMissedConsumer>>();
+            x.AddConsumer<CatchUpCappedConsumer, AuditConsumerDefinition<CatchUpCappedConsumer>>();
             x.UsingRabbitMq((context, cfg) =>
             {
                 cfg.UseCueHost(builder.Configuration);
@@ -59,6 +61,8 @@ public static class ApiHosting
             opts.Projections.Snapshot<CueView>(SnapshotLifecycle.Inline);
             opts.Projections.Snapshot<DeliveryTarget>(SnapshotLifecycle.Inline);
             opts.Projections.Snapshot<ExecutionView>(SnapshotLifecycle.Inline);
+            opts.Projections.Snapshot<ExecutionSnapshot>(SnapshotLifecycle.Inline);
+            opts.Schema.For<FireIdempotency>();
             opts.Projections.Add(new DueIndexProjection(), ProjectionLifecycle.Inline);
             opts.Storage.ExtendedSchemaObjects.Add(AttemptResponses.Definition());
 
@@ -85,6 +89,7 @@ public static class ApiHosting
         var authed = v1.MapGroup("").AddEndpointFilter<ApiKeyFilter>();
         v1.MapAccountEndpoints(authed);
         authed.MapCueEndpoints();
+        authed.MapFireEndpoints();
         authed.MapExecutionEndpoints();
         return app;
     }

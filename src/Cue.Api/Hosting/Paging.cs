@@ -22,6 +22,13 @@ public static class Paging
         return (limit, offset);
     }
 
+    /// <summary>One integer query parameter within [<paramref name="min"/>, <paramref name="max"/>], else 422.</summary>
+    public static int ReadOne(HttpRequest request, string name, int fallback, int min, int max)
+    {
+        var value = Parse(request, name, fallback);
+        return value >= min && value <= max ? value : throw ApiError.Validation(name, $"Must be an integer {min}–{max}.");
+    }
+
     private static int Parse(HttpRequest request, string name, int fallback)
     {
         if (!request.Query.TryGetValue(name, out var values))

@@ -31,9 +31,10 @@ public sealed record CueCreated(
     DateTimeOffset CreatedAt);
 
 /// <summary>
-/// A PATCH changed the cue. Carries the whole resulting configuration (not a diff), its status and the
-/// next occurrence decided at update time, so replaying the log rebuilds the views and the due index
-/// without a clock.
+/// A PATCH changed the cue. Carries the whole resulting configuration (not a diff) and its status. When
+/// the schedule or status changed, <paramref name="Rescheduled"/> is set and <paramref name="NextRunAt"/> is
+/// the next occurrence decided at update time (null: none, e.g. paused); otherwise the cue keeps its place
+/// in the due index. Replaying the log rebuilds the views and the due index without a clock.
 /// </summary>
 public sealed record CueUpdated(
     string CueId,
@@ -49,6 +50,7 @@ public sealed record CueUpdated(
     CueOnFailure OnFailure,
     string VerificationMode,
     string Status,
+    bool Rescheduled,
     DateTimeOffset? NextRunAt,
     DateTimeOffset UpdatedAt);
 

@@ -32,11 +32,11 @@ public sealed class WebhookSender(HttpClient client, GuardedConnector connector,
 
     public static readonly string UserAgent = "Cue/" + ServiceVersion.Current;
 
-    public async Task<AttemptOutcome> SendAsync(DeliveryTarget target, IReadOnlyList<string> secrets, DeliverCue message, CancellationToken cancellationToken)
+    public async Task<AttemptOutcome> SendAsync(DeliveryTarget target, string cueName, string payload, IReadOnlyList<string> secrets, DeliverCue message, CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
         var watch = Stopwatch.StartNew();
-        var body = WebhookBody.Build(message.Attempt, message.CueId, message.ExecutionId, target.Name, target.Payload, message.ScheduledFor);
+        var body = WebhookBody.Build(message.Attempt, message.CueId, message.ExecutionId, cueName, payload, message.ScheduledFor);
         var method = new HttpMethod(target.Method);
         var hasBody = method != HttpMethod.Get;
         var signed = hasBody ? body : [];

@@ -9,6 +9,8 @@ namespace Cue.Delivery.Targets;
 public sealed class DeliveryTarget
 {
     public string Id { get; set; } = "";
+    /// <summary>The cue stream's version (set by Marten), reported with an attempt that sent this payload.</summary>
+    public long Version { get; set; }
     public Guid AccountId { get; set; }
     public string AccountMode { get; set; } = "live";
     public string Name { get; set; } = "";
@@ -34,4 +36,19 @@ public sealed class DeliveryTarget
         BackoffMinutes = [.. e.Retry.BackoffMinutes],
         TimeoutSeconds = e.TimeoutSeconds,
     };
+
+    public void Apply(CueUpdated e)
+    {
+        Name = e.Name;
+        Url = e.Callback.Url;
+        Method = e.Callback.Method;
+        Headers = new Dictionary<string, string>(e.Callback.Headers);
+        Payload = e.Payload;
+        MaxAttempts = e.Retry.MaxAttempts;
+        BackoffMinutes = [.. e.Retry.BackoffMinutes];
+        TimeoutSeconds = e.TimeoutSeconds;
+    }
+
+    /// <summary>A deleted cue delivers nothing more; attempts already in flight finish.</summary>
+    public bool ShouldDelete(CueDeleted e) => true;
 }

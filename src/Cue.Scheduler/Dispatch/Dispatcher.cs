@@ -110,9 +110,9 @@ public sealed class Dispatcher(
         {
             try
             {
-                foreach (var message in plan.Messages)
+                foreach (var message in plan.AllMessages())
                 {
-                    await bus.Publish(message, cancellationToken);
+                    await bus.Publish(message, message.GetType(), cancellationToken);
                 }
 
                 lock (advances)

@@ -5,8 +5,34 @@ using Cue.Scheduler.Occurrences;
 
 namespace Cue.Scheduler.Dispatch;
 
-/// <summary>What one claimed row turns into: the messages to send and how to advance the row afterwards.</summary>
-public sealed record FirePlan(IReadOnlyList<DeliverCue> Messages, Advance Advance);
+/// <summary>
+/// What one claimed row turns into: the deliveries to send, the occurrences to record as missed, a
+/// notice when a catch-up was capped, and how to advance the row once they are all on the bus.
+/// </summary>
+public sealed record FirePlan(IReadOnlyList<DeliverCue> Messages, Advance Advance)
+{
+    public IReadOnlyList<OccurrenceMissed> Missed { get; init; } = [];
+    public CatchUpCapped? Capped { get; init; }
+
+    /// <summary>Everything to publish, in order: missed records first, then deliveries oldest first.</summary>
+    public IEnumerable<object> AllMessages()
+    {
+        foreach (var missed in Missed)
+        {
+            yield return missed;
+        }
+
+        foreach (var message in Messages)
+        {
+            yield return message;
+        }
+
+        if (Capped is not null)
+        {
+            yield return Capped;
+        }
+    }
+}
 
 /// <summary>
 /// Pure decisions of the dispatch job: which occurrence(s) a claimed row fires, with which deterministic
@@ -21,6 +47,8 @@ public static class FirePlanner
     /// <summary>At most this many missed occurrences are delivered per cue per catch-up (contract cap).</summary>
     public const int CatchUpCap = 100;
 
+    public const string MissedReason = "missed: the scheduler could not start it within the missed threshold (catch_up policy)";
+
     public static FirePlan Plan(DueEntry entry, DateTimeOffset now, TimeSpan missedAfter)
     {
         if (entry.Kind == DueIndexTable.Retry)
@@ -32,9 +60,10 @@ public static class FirePlanner
 
         if (entry.ScheduleType != "recurring" || entry.Cron is null || entry.Timezone is null)
         {
-            // A once cue fires, late if need be. Recording a late once cue as missed under skip_missed
-            // (contract §6.4) needs the missed execution state, which arrives with the full API.
-            return new FirePlan([Scheduled(entry.CueId, entry.DueAt)], new Advance.Remove(entry));
+            // A once cue fires, late if need be, unless it was missed under skip_missed (§6.4).
+            return now - entry.DueAt > missedAfter && entry.CatchUp == SkipMissed
+                ? new FirePlan([], new Advance.Remove(entry)) { Missed = [Missed(entry.CueId, entry.DueAt)] }
+                : new FirePlan([Scheduled(entry.CueId, entry.DueAt)], new Advance.Remove(entry));
         }
 
         if (!CronSchedule.TryParse(entry.Cron, out var cron, out _) || !TimeZones.TryFind(entry.Timezone, out var zone, out _))
@@ -44,49 +73,47 @@ public static class FirePlanner
         }
 
         var late = now - entry.DueAt > missedAfter;
-        var due = new List<DateTimeOffset>();
-        var last = entry.DueAt;
         if (!late)
         {
-            due.Add(entry.DueAt);
+            var following = cron.NextAfter(entry.DueAt, zone);
+            return new FirePlan([Scheduled(entry.CueId, entry.DueAt)], following is { } f ? new Advance.MoveTo(entry, f) : new Advance.Remove(entry));
         }
-        else
+
+        // Every occurrence from the row's due time up to now was missed; keep the most recent ones only.
+        var missed = new Queue<DateTimeOffset>();
+        var dropped = 0;
+        DateTimeOffset? droppedUntil = null;
+        var last = entry.DueAt;
+        for (DateTimeOffset? at = entry.DueAt; at is { } t && t <= now; at = cron.NextAfter(t, zone))
         {
-            // Every occurrence from the row's due time up to now was missed; keep the most recent ones only.
-            var missed = new Queue<DateTimeOffset>();
-            for (DateTimeOffset? at = entry.DueAt; at is { } t && t <= now; at = cron.NextAfter(t, zone))
+            missed.Enqueue(t);
+            if (missed.Count > CatchUpCap)
             {
-                missed.Enqueue(t);
-                if (missed.Count > CatchUpCap)
-                {
-                    missed.Dequeue();
-                }
-
-                last = t;
+                droppedUntil = missed.Dequeue();
+                dropped++;
             }
 
-            switch (entry.CatchUp)
-            {
-                case SkipMissed:
-                    break;
-                case ReplayAllMissed:
-                    due.AddRange(missed);
-                    break;
-                default:
-                    if (missed.Count > 0)
-                    {
-                        due.Add(missed.Last());
-                    }
-
-                    break;
-            }
+            last = t;
         }
 
-        var messages = due.Select(at => Scheduled(entry.CueId, at)).ToList();
+        var deliver = entry.CatchUp switch
+        {
+            SkipMissed => [],
+            ReplayAllMissed => missed.ToList(),
+            _ => missed.Count > 0 ? [missed.Last()] : new List<DateTimeOffset>(),
+        };
+
         var next = cron.NextAfter(last, zone);
         Advance advance = next is { } n ? new Advance.MoveTo(entry, n) : new Advance.Remove(entry);
-        return new FirePlan(messages, advance);
+        return new FirePlan([.. deliver.Select(at => Scheduled(entry.CueId, at))], advance)
+        {
+            Missed = [.. missed.Except(deliver).Select(at => Missed(entry.CueId, at))],
+            Capped = dropped > 0 && droppedUntil is { } until ? new CatchUpCapped(entry.CueId, dropped, until, now) : null,
+        };
     }
+
+    private static OccurrenceMissed Missed(string cueId, DateTimeOffset scheduledFor) =>
+        new(ExecutionIds.ForScheduled(cueId, scheduledFor), cueId, scheduledFor, MissedReason);
 
     private static DeliverCue Scheduled(string cueId, DateTimeOffset scheduledFor) =>
         new(ExecutionIds.ForScheduled(cueId, scheduledFor), cueId, scheduledFor, 1, TriggerKinds.Scheduled);

@@ -21,11 +21,61 @@ public sealed partial class DueIndexProjection : EventProjection
     public void Project(IEvent<CueCreated> @event, IDocumentOperations operations)
     {
         var e = @event.Data;
-        if (e.NextRunAt is not { } next)
+        if (e.NextRunAt is { } next)
+        {
+            UpsertOccurrence(operations, e.CueId, next, e.Schedule, e.CatchUp, @event.Version);
+        }
+    }
+
+    public void Project(IEvent<CueUpdated> @event, IDocumentOperations operations)
+    {
+        var e = @event.Data;
+        if (!e.Rescheduled)
+        {
+            // Same schedule and status: the row keeps its place (and its claim); only the policy follows.
+            operations.QueueSqlCommand($"update {DueIndexTable.Name} set catch_up = ? where id = ?", e.CatchUp, DueIndexTable.OccurrenceKey(e.CueId));
+        }
+        else if (e.NextRunAt is { } next)
+        {
+            UpsertOccurrence(operations, e.CueId, next, e.Schedule, e.CatchUp, @event.Version);
+        }
+        else
+        {
+            DeleteOccurrence(operations, e.CueId, @event.Version);
+        }
+    }
+
+    public void Project(IEvent<CueDeleted> @event, IDocumentOperations operations) =>
+        DeleteOccurrence(operations, @event.Data.CueId, @event.Version);
+
+    public void Project(IEvent<CuePausedAfterFailure> @event, IDocumentOperations operations) =>
+        DeleteOccurrence(operations, @event.Data.CueId, @event.Version);
+
+    /// <summary>A manual fire or replay waits in the due index as attempt 1 of its execution, due at its <c>scheduled_for</c>.</summary>
+    public void Project(IEvent<ExecutionCreated> @event, IDocumentOperations operations)
+    {
+        var e = @event.Data;
+        if (e.TriggeredBy == Contracts.TriggerKinds.Scheduled)
         {
             return;
         }
 
+        operations.QueueSqlCommand(
+            $"""
+            insert into {DueIndexTable.Name} (id, cue_id, kind, due_at, execution_id, attempt, triggered_by, scheduled_for, cue_version)
+            values (?, ?, {DueIndexTable.Retry}, ?, ?, 1, ?, ?, 0)
+            on conflict (id) do nothing
+            """,
+            DueIndexTable.RetryKey(e.ExecutionId), e.CueId, e.ScheduledFor.ToUniversalTime(), e.ExecutionId, e.TriggeredBy, e.ScheduledFor.ToUniversalTime());
+    }
+
+    public void Project(IEvent<ExecutionCancelled> @event, IDocumentOperations operations) =>
+        operations.QueueSqlCommand($"delete from {DueIndexTable.Name} where id = ?", DueIndexTable.RetryKey(@event.Data.ExecutionId));
+
+    private static void DeleteOccurrence(IDocumentOperations operations, string cueId, long version) =>
+        operations.QueueSqlCommand($"delete from {DueIndexTable.Name} where id = ? and cue_version <= ?", DueIndexTable.OccurrenceKey(cueId), version);
+
+    private static void UpsertOccurrence(IDocumentOperations operations, string cueId, DateTimeOffset next, CueSchedule schedule, string catchUp, long version) =>
         operations.QueueSqlCommand(
             $"""
             insert into {DueIndexTable.Name} (id, cue_id, kind, due_at, attempt, triggered_by, schedule_type, cron, timezone, catch_up, cue_version)
@@ -35,9 +85,8 @@ public sealed partial class DueIndexProjection : EventProjection
                 cue_version = excluded.cue_version, lease_until = null
             where {DueIndexTable.Name}.cue_version <= excluded.cue_version
             """,
-            DueIndexTable.OccurrenceKey(e.CueId), e.CueId, next.ToUniversalTime(), e.Schedule.Type,
-            (object?)e.Schedule.Cron ?? DBNull.Value, e.Schedule.Timezone, e.CatchUp, @event.Version);
-    }
+            DueIndexTable.OccurrenceKey(cueId), cueId, next.ToUniversalTime(), schedule.Type,
+            (object?)schedule.Cron ?? DBNull.Value, schedule.Timezone, catchUp, version);
 
     public void Project(IEvent<AttemptRecorded> @event, IDocumentOperations operations)
     {
