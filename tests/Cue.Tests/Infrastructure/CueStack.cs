@@ -44,6 +44,8 @@ public sealed class CueStack : IAsyncDisposable
                     ["Delivery__BackoffUnit"] = "00:00:01",
                     ["Dispatch__TickInterval"] = "00:00:00.250",
                     ["Dispatch__Lease"] = "00:00:04",
+                    // Catch-up tests wait out the missed threshold; the contract default (60 s) would make them slow.
+                    ["Dispatch__MissedAfter"] = "00:00:08",
                     ["Logging__LogLevel__Default"] = "Information",
                 };
                 var stack = new CueStack(environment, postgres);
