@@ -15,6 +15,8 @@ public static class StoredEventNames
         [typeof(CueCreated)] = "cue_created",
         [typeof(ExecutionCreated)] = "execution_created",
         [typeof(AttemptRecorded)] = "attempt_recorded",
+        [typeof(ApiKeyRegenerated)] = "api_key_regenerated",
+        [typeof(WebhookSecretRegenerated)] = "webhook_secret_regenerated",
     };
 
     public static void Register(StoreOptions options)

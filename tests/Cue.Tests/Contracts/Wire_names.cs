@@ -19,6 +19,8 @@ public sealed class Wire_names
             ["Cue.Contracts.Events.CueCreated"] = "cue_created",
             ["Cue.Contracts.Events.ExecutionCreated"] = "execution_created",
             ["Cue.Contracts.Events.AttemptRecorded"] = "attempt_recorded",
+            ["Cue.Contracts.Events.ApiKeyRegenerated"] = "api_key_regenerated",
+            ["Cue.Contracts.Events.WebhookSecretRegenerated"] = "webhook_secret_regenerated",
         }));
     }
 
