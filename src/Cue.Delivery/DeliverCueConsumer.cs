@@ -18,6 +18,7 @@ public sealed class DeliverCueConsumer(
     WebhookSender sender,
     AttemptResponses responses,
     IOptions<DeliveryOptions> options,
+    TimeProvider time,
     ILogger<DeliverCueConsumer> logger) : IConsumer<DeliverCue>
 {
     public async Task Consume(ConsumeContext<DeliverCue> context)
@@ -33,7 +34,8 @@ public sealed class DeliverCueConsumer(
         var keys = await session.LoadAsync<SigningKeys>(target.AccountId.ToString("D"), context.CancellationToken)
             ?? throw new InvalidOperationException($"Account of cue {message.CueId} has no signing keys.");
 
-        var outcome = await sender.SendAsync(target, keys.Secrets, message, context.CancellationToken);
+        // During a rotation's grace period the previous secret signs too (§9.4).
+        var outcome = await sender.SendAsync(target, keys.ValidAt(time.GetUtcNow()), message, context.CancellationToken);
 
         DateTimeOffset? nextAttemptAt = null;
         int? retryAfterSeconds = null;
