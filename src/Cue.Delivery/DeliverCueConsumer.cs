@@ -18,6 +18,7 @@ public sealed class DeliverCueConsumer(
     WebhookSender sender,
     AttemptResponses responses,
     IOptions<DeliveryOptions> options,
+    TimeProvider time,
     ILogger<DeliverCueConsumer> logger) : IConsumer<DeliverCue>
 {
     public async Task Consume(ConsumeContext<DeliverCue> context)
@@ -35,10 +36,12 @@ public sealed class DeliverCueConsumer(
 
         // Every attempt after an execution exists delivers its snapshot; a scheduled execution's first
         // attempt delivers the cue as it is now and reports which version that was.
+        // During a rotation's grace period the previous secret signs too (§9.4).
         var snapshot = await session.LoadAsync<ExecutionSnapshot>(message.ExecutionId.ToString("D"), context.CancellationToken);
+        var secrets = keys.ValidAt(time.GetUtcNow());
         var outcome = snapshot is null
-            ? await sender.SendAsync(target, target.Name, target.Payload, keys.Secrets, message, context.CancellationToken)
-            : await sender.SendAsync(target, snapshot.CueName, snapshot.Payload, keys.Secrets, message, context.CancellationToken);
+            ? await sender.SendAsync(target, target.Name, target.Payload, secrets, message, context.CancellationToken)
+            : await sender.SendAsync(target, snapshot.CueName, snapshot.Payload, secrets, message, context.CancellationToken);
 
         DateTimeOffset? nextAttemptAt = null;
         int? retryAfterSeconds = null;

@@ -11,6 +11,7 @@ public sealed class AccountView
     public Guid AccountId { get; set; }
     public string Email { get; set; } = "";
     public string Mode { get; set; } = "live";
+    public string ApiKeyHash { get; set; } = "";
     public string ApiKeyPrefix { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
 
@@ -20,9 +21,16 @@ public sealed class AccountView
         AccountId = e.AccountId,
         Email = e.Email,
         Mode = e.Mode,
+        ApiKeyHash = e.ApiKeyHash,
         ApiKeyPrefix = e.ApiKeyPrefix,
         CreatedAt = e.RegisteredAt,
     };
+
+    public void Apply(ApiKeyRegenerated e)
+    {
+        ApiKeyHash = e.ApiKeyHash;
+        ApiKeyPrefix = e.ApiKeyPrefix;
+    }
 }
 
 /// <summary>The lookup from an API key's hash to its account. The key itself is never stored.</summary>
@@ -33,8 +41,36 @@ public sealed class ApiKeyRecord
     public string Mode { get; set; } = "live";
 }
 
+/// <summary>
+/// A key that was replaced, by hash. It never authenticates: it only lets the API answer
+/// <c>key_rotated</c> instead of <c>invalid_api_key</c> for a while (§2). A separate document type, so
+/// no lookup of live keys can ever match it.
+/// </summary>
+public sealed class RotatedApiKey
+{
+    /// <summary>How long a replaced key is still recognised as such.</summary>
+    public static readonly TimeSpan RecognisedFor = TimeSpan.FromHours(24);
+
+    public string Id { get; set; } = "";
+    public Guid AccountId { get; set; }
+    public DateTimeOffset RotatedAt { get; set; }
+
+    public bool IsRecognisedAt(DateTimeOffset now) => now - RotatedAt < RecognisedFor;
+}
+
 public sealed partial class ApiKeyProjection : EventProjection
 {
     public void Project(AccountRegistered e, IDocumentOperations operations) =>
         operations.Store(new ApiKeyRecord { Id = e.ApiKeyHash, AccountId = e.AccountId, Mode = e.Mode });
+
+    public void Project(ApiKeyRegenerated data, IDocumentOperations operations)
+    {
+        operations.Delete<ApiKeyRecord>(data.PreviousKeyHash);
+        operations.Store(new RotatedApiKey { Id = data.PreviousKeyHash, AccountId = data.AccountId, RotatedAt = data.RegeneratedAt });
+        // The mode never changes with a new key; it is the account's.
+        operations.Store(new ApiKeyRecord { Id = data.ApiKeyHash, AccountId = data.AccountId, Mode = ModeOf(data.ApiKeyPrefix) });
+    }
+
+    /// <summary>The prefix is <c>cue_live_…</c> or <c>cue_test_…</c>.</summary>
+    private static string ModeOf(string prefix) => prefix.StartsWith("cue_test_", StringComparison.Ordinal) ? "test" : "live";
 }

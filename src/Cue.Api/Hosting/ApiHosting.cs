@@ -41,6 +41,7 @@ public static class ApiHosting
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag]);
         builder.Services.AddScoped<ApiKeyFilter>();
+        builder.AddCueAccounts();
         return builder;
     }
 
@@ -57,6 +58,7 @@ public static class ApiHosting
 
             opts.Projections.Snapshot<AccountView>(SnapshotLifecycle.Inline);
             opts.Projections.Add<ApiKeyProjection>(ProjectionLifecycle.Inline);
+            opts.Schema.For<RotatedApiKey>();
             opts.Projections.Snapshot<SigningKeys>(SnapshotLifecycle.Inline);
             opts.Projections.Snapshot<CueView>(SnapshotLifecycle.Inline);
             opts.Projections.Snapshot<DeliveryTarget>(SnapshotLifecycle.Inline);
@@ -82,6 +84,7 @@ public static class ApiHosting
     {
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
+        app.UseCueRateLimits();
         app.MapCueHealth();
         app.MapStatusEndpoints();
 

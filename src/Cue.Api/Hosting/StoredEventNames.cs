@@ -26,6 +26,8 @@ public static class StoredEventNames
         [typeof(OutcomeRecorded)] = "outcome_recorded",
         [typeof(VerificationChanged)] = "verification_changed",
         [typeof(EvidenceUpdated)] = "evidence_updated",
+        [typeof(ApiKeyRegenerated)] = "api_key_regenerated",
+        [typeof(WebhookSecretRegenerated)] = "webhook_secret_regenerated",
     };
 
     public static void Register(StoreOptions options)

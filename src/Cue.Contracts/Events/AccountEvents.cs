@@ -9,3 +9,26 @@ public sealed record AccountRegistered(
     string ApiKeyPrefix,
     string WebhookSecret,
     DateTimeOffset RegisteredAt);
+
+/// <summary>
+/// The account's API key was replaced. The old key stops working at once; its hash is kept so that, for a
+/// while, it can be told apart from a key that never existed (401 <c>key_rotated</c>).
+/// </summary>
+public sealed record ApiKeyRegenerated(
+    Guid AccountId,
+    string ApiKeyHash,
+    string ApiKeyPrefix,
+    string PreviousKeyHash,
+    DateTimeOffset RegeneratedAt);
+
+/// <summary>
+/// The account's webhook secret was replaced. <paramref name="PreviousSecret"/> (the secret it replaced)
+/// keeps signing until <paramref name="PreviousSecretExpiresAt"/>; both are null when it was revoked at once.
+/// Any older secret is dropped, so at most two are ever valid.
+/// </summary>
+public sealed record WebhookSecretRegenerated(
+    Guid AccountId,
+    string WebhookSecret,
+    string? PreviousSecret,
+    DateTimeOffset? PreviousSecretExpiresAt,
+    DateTimeOffset RegeneratedAt);

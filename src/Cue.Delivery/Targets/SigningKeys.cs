@@ -2,15 +2,36 @@ using Cue.Contracts.Events;
 
 namespace Cue.Delivery.Targets;
 
-/// <summary>An account's valid webhook secrets, newest first. Fetched when signing; never put on the bus.</summary>
+/// <summary>
+/// An account's webhook secrets: the current one and, during a rotation's grace period, the one it
+/// replaced. Fetched when signing; never put on the bus. Inline snapshot of the account stream.
+/// </summary>
 public sealed class SigningKeys
 {
     public string Id { get; set; } = "";
-    public List<string> Secrets { get; set; } = [];
+    public string Current { get; set; } = "";
+    public string? Previous { get; set; }
+    public DateTimeOffset? PreviousExpiresAt { get; set; }
 
     public static SigningKeys Create(AccountRegistered e) => new()
     {
         Id = e.AccountId.ToString("D"),
-        Secrets = [e.WebhookSecret],
+        Current = e.WebhookSecret,
     };
+
+    public void Apply(WebhookSecretRegenerated e)
+    {
+        // The secret being replaced becomes the previous one; an older previous one is dropped.
+        Current = e.WebhookSecret;
+        Previous = e.PreviousSecret;
+        PreviousExpiresAt = e.PreviousSecretExpiresAt;
+    }
+
+    /// <summary>When the previous secret stops signing, or null when there is none (or it has expired) at <paramref name="now"/>.</summary>
+    public DateTimeOffset? PreviousValidUntil(DateTimeOffset now) =>
+        Previous is not null && PreviousExpiresAt is { } expires && now < expires ? expires : null;
+
+    /// <summary>The secrets that sign a delivery made at <paramref name="now"/>, newest first (§9.4).</summary>
+    public IReadOnlyList<string> ValidAt(DateTimeOffset now) =>
+        PreviousValidUntil(now) is not null ? [Current, Previous!] : [Current];
 }

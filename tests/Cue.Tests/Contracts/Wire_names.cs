@@ -30,6 +30,8 @@ public sealed class Wire_names
             ["Cue.Contracts.Events.OutcomeRecorded"] = "outcome_recorded",
             ["Cue.Contracts.Events.VerificationChanged"] = "verification_changed",
             ["Cue.Contracts.Events.EvidenceUpdated"] = "evidence_updated",
+            ["Cue.Contracts.Events.ApiKeyRegenerated"] = "api_key_regenerated",
+            ["Cue.Contracts.Events.WebhookSecretRegenerated"] = "webhook_secret_regenerated",
         }));
     }
 
