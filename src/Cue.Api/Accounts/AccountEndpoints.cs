@@ -111,7 +111,7 @@ public static class AccountEndpoints
     /// </summary>
     private static async Task<IResult> RegenerateKeyAsync(HttpContext context, IDocumentStore store, TimeProvider time)
     {
-        RequireConfirmation(context.Request);
+        Confirmation.Require(context.Request);
         await RejectAnyBodyAsync(context.Request);
         var caller = Caller.From(context);
 
@@ -155,7 +155,7 @@ public static class AccountEndpoints
     /// </summary>
     private static async Task<IResult> RegenerateWebhookSecretAsync(HttpContext context, IDocumentStore store, TimeProvider time)
     {
-        RequireConfirmation(context.Request);
+        Confirmation.Require(context.Request);
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
         var fields = new JsonFields(body);
         var grace = fields.Int("grace_period_seconds") ?? DefaultGracePeriodSeconds;
@@ -245,14 +245,6 @@ public static class AccountEndpoints
 
     /// <summary>Rounded to one decimal place: <c>12.5</c> means 12.5 %.</summary>
     private static double Percent(int used, int limit) => Math.Round(100.0 * used / limit, 1, MidpointRounding.AwayFromZero);
-
-    private static void RequireConfirmation(HttpRequest request)
-    {
-        if (!string.Equals(request.Headers["X-Confirm-Destructive"].ToString().Trim(), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            throw ApiError.BadRequest("confirmation_required", "This call cannot be undone; repeat it with the header 'X-Confirm-Destructive: true'.");
-        }
-    }
 
     /// <summary>The call takes no body: an empty one or <c>{}</c> is fine, any member is an unknown field (422).</summary>
     private static async Task RejectAnyBodyAsync(HttpRequest request)

@@ -35,12 +35,15 @@ public static class AccountUsage
         return session.Query<ExecutionView>().CountAsync(e => e.AccountId == accountId && e.CreatedAt >= start, cancellationToken);
     }
 
-    /// <summary>
-    /// Outcomes reported on executions created this UTC month. The execution view of this branch records
-    /// no outcome yet, so there is nothing to count: every figure is 0 until it does.
-    /// </summary>
-    public static Task<OutcomeCounts> OutcomesThisMonthAsync(IQuerySession session, Guid accountId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        Task.FromResult(new OutcomeCounts(0, 0, 0));
+    /// <summary>Outcomes reported on executions created this UTC month, and how many said success.</summary>
+    public static async Task<OutcomeCounts> OutcomesThisMonthAsync(IQuerySession session, Guid accountId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var start = MonthStart(now);
+        var reported = session.Query<ExecutionView>().Where(e => e.AccountId == accountId && e.CreatedAt >= start && e.OutcomeState != null);
+        var total = await reported.CountAsync(cancellationToken);
+        var succeeded = await reported.CountAsync(e => e.Outcome!.Success, cancellationToken);
+        return new OutcomeCounts(total, succeeded, total - succeeded);
+    }
 }
 
 public readonly record struct OutcomeCounts(int Reported, int Succeeded, int Failed);

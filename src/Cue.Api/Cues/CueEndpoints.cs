@@ -36,11 +36,19 @@ public static partial class CueEndpoints
             : throw ApiError.NotFound("cue_not_found", $"No cue with id {id}.");
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, IDocumentSession session, TimeProvider time)
+    private static async Task<IResult> CreateAsync(HttpContext context, IDocumentSession session, Quotas quotas, TimeProvider time)
     {
         var caller = Caller.From(context);
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request);
         var created = await CueDraft.ParseAsync(body, caller, Secrets.NewCueId(), time.GetUtcNow(), context.RequestAborted);
+
+        // The contract's order: the duplicate name (409) before the cue limit (403); the unique index still decides races.
+        if (await session.Query<CueView>().AnyAsync(c => c.AccountId == caller.AccountId && c.Name == created.Name, context.RequestAborted))
+        {
+            throw DuplicateName(created.Name);
+        }
+
+        await quotas.EnsureCueAllowedAsync(session, caller, context.RequestAborted);
 
         session.Events.StartStream<CueView>(created.CueId, created);
         try
@@ -107,7 +115,7 @@ public static partial class CueEndpoints
         }, Json.Options);
     }
 
-    private static async Task<IResult> UpdateAsync(string id, HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, TimeProvider time)
+    private static async Task<IResult> UpdateAsync(string id, HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, Quotas quotas, TimeProvider time)
     {
         var caller = Caller.From(context);
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
@@ -120,6 +128,12 @@ public static partial class CueEndpoints
             var view = current;
             if (update is not null)
             {
+                if (update.Status == "active" && current.Status is "completed" or "failed")
+                {
+                    // Re-arming a finished once cue makes it count against the cue limit again.
+                    await quotas.EnsureCueAllowedAsync(session, caller, context.RequestAborted);
+                }
+
                 session.Events.Append(current.Id, current.Version + 1, update);
                 try
                 {

@@ -23,7 +23,7 @@ public static class FireEndpoints
         authed.MapPost("/executions/{id}/replay", ReplayAsync);
     }
 
-    private static async Task<IResult> FireAsync(string id, HttpContext context, IDocumentSession session, TimeProvider time)
+    private static async Task<IResult> FireAsync(string id, HttpContext context, IDocumentSession session, Quotas quotas, TimeProvider time)
     {
         var caller = Caller.From(context);
         var cue = await CueEndpoints.LoadOwnedAsync(id, caller, session, context.RequestAborted);
@@ -84,6 +84,7 @@ public static class FireEndpoints
             }
         }
 
+        await quotas.EnsureExecutionAllowedAsync(session, caller, context.RequestAborted);
         var created = new ExecutionCreated(Guid.CreateVersion7(now), cue.Id, caller.AccountId, cue.Name, sendAt, TriggerKinds.ManualFire, payload, now,
             IdempotencyKey: key);
         session.Events.StartStream<ExecutionView>(created.ExecutionId.ToString("D"), created);
@@ -97,7 +98,7 @@ public static class FireEndpoints
         return Respond(ExecutionView.Create(created));
     }
 
-    private static async Task<IResult> ReplayAsync(string id, HttpContext context, IDocumentSession session, TimeProvider time)
+    private static async Task<IResult> ReplayAsync(string id, HttpContext context, IDocumentSession session, Quotas quotas, TimeProvider time)
     {
         var caller = Caller.From(context);
         var original = await ExecutionEndpoints.LoadOwnedAsync(id, context, session);
@@ -112,6 +113,7 @@ public static class FireEndpoints
             throw ApiError.NotFound("cue_not_found", $"The cue of execution {id} was deleted.");
         }
 
+        await quotas.EnsureExecutionAllowedAsync(session, caller, context.RequestAborted);
         var now = time.GetUtcNow();
         var created = new ExecutionCreated(Guid.CreateVersion7(now), cue.Id, caller.AccountId, cue.Name, now, TriggerKinds.Replay, original.Payload, now,
             ReplayedFrom: Guid.Parse(original.Id));

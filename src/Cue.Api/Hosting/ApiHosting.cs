@@ -41,6 +41,7 @@ public static class ApiHosting
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag]);
         builder.Services.AddScoped<ApiKeyFilter>();
+        builder.Services.AddSingleton<Quotas>();
         builder.AddCueAccounts();
         return builder;
     }
