@@ -55,7 +55,8 @@ public static class JsonBody
         }
     }
 
-    private static bool IsJson(string? contentType)
+    /// <summary>Whether a Content-Type names JSON: <c>application/json</c> or an <c>application/*+json</c> type, any parameters.</summary>
+    internal static bool IsJson(string? contentType)
     {
         if (string.IsNullOrEmpty(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var media) || media.MediaType.Value is not { } type)
         {
