@@ -1,6 +1,7 @@
 using Cue.Api.Accounts;
 using Cue.Api.Cues;
 using Cue.Api.Executions;
+using Cue.Api.Hosting.OpenApi;
 using Cue.Contracts.Events;
 using Cue.Delivery.Sending;
 using Cue.Delivery.Targets;
@@ -39,6 +40,7 @@ public static class ApiHosting
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag]);
         builder.Services.AddScoped<ApiKeyFilter>();
+        builder.Services.AddCueOpenApi();
         return builder;
     }
 
@@ -77,14 +79,18 @@ public static class ApiHosting
     {
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
+        app.UseDeclaredBodyLimit();
+        app.MapCueOpenApi();
         app.MapCueHealth();
         app.MapStatusEndpoints();
 
         var v1 = app.MapGroup("/v1");
-        var authed = v1.MapGroup("").AddEndpointFilter<ApiKeyFilter>();
+        var authed = v1.MapGroup("").AddEndpointFilter<ApiKeyFilter>().AddEndpointFilter(BodyRules.RequireJsonBody);
+        v1.MapInfoEndpoints();
         v1.MapAccountEndpoints(authed);
         authed.MapCueEndpoints();
         authed.MapExecutionEndpoints();
+        authed.MapReservedEndpoints();
         return app;
     }
 }
