@@ -21,7 +21,7 @@ public static class ApiHosting
     {
         var postgres = Settings.Postgres(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.ServerLimitBytes);
         builder.Services.AddCueMarten(postgres);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
         builder.Services.AddSingleton<AttemptResponses>();
