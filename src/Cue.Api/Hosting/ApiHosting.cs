@@ -1,6 +1,7 @@
 using Cue.Api.Accounts;
 using Cue.Api.Cues;
 using Cue.Api.Executions;
+using Cue.Api.Hosting.OpenApi;
 using Cue.Contracts.Events;
 using Cue.Delivery.Sending;
 using Cue.Delivery.Targets;
@@ -20,7 +21,7 @@ public static class ApiHosting
     {
         var postgres = Settings.Postgres(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.ServerLimitBytes);
         builder.Services.AddCueMarten(postgres);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
         builder.Services.AddSingleton<AttemptResponses>();
@@ -43,6 +44,7 @@ public static class ApiHosting
         builder.Services.AddScoped<ApiKeyFilter>();
         builder.Services.AddSingleton<Quotas>();
         builder.AddCueAccounts();
+        builder.Services.AddCueOpenApi();
         return builder;
     }
 
@@ -86,15 +88,19 @@ public static class ApiHosting
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
         app.UseCueRateLimits();
+        app.UseDeclaredBodyLimit();
+        app.MapCueOpenApi();
         app.MapCueHealth();
         app.MapStatusEndpoints();
 
         var v1 = app.MapGroup("/v1");
-        var authed = v1.MapGroup("").AddEndpointFilter<ApiKeyFilter>();
+        var authed = v1.MapGroup("").AddEndpointFilter<ApiKeyFilter>().AddEndpointFilter(BodyRules.RequireJsonBody);
+        v1.MapInfoEndpoints();
         v1.MapAccountEndpoints(authed);
         authed.MapCueEndpoints();
         authed.MapFireEndpoints();
         authed.MapExecutionEndpoints();
+        authed.MapReservedEndpoints();
         return app;
     }
 }

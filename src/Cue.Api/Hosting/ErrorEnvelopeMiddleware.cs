@@ -54,6 +54,11 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
                 413 => ("request_too_large", "The request body is over 1,048,576 bytes."),
                 415 => ("unsupported_media_type", "The request body must be JSON (Content-Type: application/json)."),
                 401 => ("invalid_api_key", "A valid API key is required."),
+                400 => ("invalid_json", "The request could not be read."),
+                429 => ("rate_limit_exceeded", "Too many requests; slow down."),
+                501 => ("not_implemented", "This route is reserved and not built yet."),
+                503 => ("service_unavailable", "A dependency is unavailable; try again shortly."),
+                >= 500 => ("internal_error", $"An internal error occurred (request id {context.TraceIdentifier})."),
                 _ => ("error", "The request failed."),
             };
             await WriteAsync(context, status, code, message, null);
@@ -73,9 +78,22 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         return false;
     }
 
+    // Headers that describe the error rather than the aborted work, so they survive the reset below:
+    // routing's Allow on a 405 (§3), and the rate limiter's headers, which every response carries (§4).
+    private static readonly string[] KeptHeaders = ["Allow", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"];
+
     public static Task WriteAsync(HttpContext context, int status, string code, string message, IReadOnlyList<FieldError>? details)
     {
+        var kept = KeptHeaders
+            .Where(name => context.Response.Headers.ContainsKey(name))
+            .Select(name => (name, value: context.Response.Headers[name]))
+            .ToList();
         context.Response.Clear();
+        foreach (var (name, value) in kept)
+        {
+            context.Response.Headers[name] = value;
+        }
+
         context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";

@@ -8,6 +8,13 @@ public static class JsonBody
 {
     public const int MaxBytes = 1_048_576;
 
+    /// <summary>
+    /// Kestrel's own cap, a backstop above <see cref="MaxBytes"/>: on a chunked body Kestrel counts the chunk
+    /// framing too, so at exactly <see cref="MaxBytes"/> it would refuse bodies under the limit. The contract's
+    /// limit is enforced here on the bytes actually read, and on a declared Content-Length by <see cref="BodyRules"/>.
+    /// </summary>
+    public const int ServerLimitBytes = 4 * MaxBytes;
+
     /// <summary>The body as a JSON object; an absent or empty body is <c>{}</c> when <paramref name="optional"/>.</summary>
     public static async Task<(JsonElement Body, byte[] Raw)> ReadObjectAsync(HttpRequest request, bool optional = false)
     {
@@ -16,11 +23,18 @@ public static class JsonBody
             throw new ApiError(StatusCodes.Status413PayloadTooLarge, "request_too_large", "The request body is over 1,048,576 bytes.");
         }
 
+        // Stop at the first byte over the limit, so a chunked body that crosses it mid-stream is never buffered whole.
         using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
-        if (buffer.Length > MaxBytes)
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
         {
-            throw new ApiError(StatusCodes.Status413PayloadTooLarge, "request_too_large", "The request body is over 1,048,576 bytes.");
+            if (buffer.Length + read > MaxBytes)
+            {
+                throw new ApiError(StatusCodes.Status413PayloadTooLarge, "request_too_large", "The request body is over 1,048,576 bytes.");
+            }
+
+            buffer.Write(chunk, 0, read);
         }
 
         var raw = buffer.ToArray();
@@ -55,7 +69,8 @@ public static class JsonBody
         }
     }
 
-    private static bool IsJson(string? contentType)
+    /// <summary>Whether a Content-Type names JSON: <c>application/json</c> or an <c>application/*+json</c> type, any parameters.</summary>
+    internal static bool IsJson(string? contentType)
     {
         if (string.IsNullOrEmpty(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var media) || media.MediaType.Value is not { } type)
         {
