@@ -1,7 +1,9 @@
 using Cue.Api.Cues;
+using Cue.Contracts;
 using Cue.Contracts.Events;
 using Cue.Contracts.Messages;
 using Cue.Delivery.Sending;
+using JasperFx.Events;
 using Marten;
 using MassTransit;
 
@@ -50,7 +52,42 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
             }
         }
 
+        await RecordOutcomeFromResponseAsync(session, m, streamId, state, responseBody, context.CancellationToken);
         await session.SaveChangesAsync(context.CancellationToken);
+    }
+
+    /// <summary>
+    /// §9.5: a 2xx body that is a JSON object with a boolean <c>success</c> is the outcome, exactly as a first
+    /// <c>POST …/outcome</c> would be, unless one is already recorded. It joins the attempt's append (or, for a
+    /// redelivered attempt, expects the version read), so a report racing in through the API cannot make two.
+    /// </summary>
+    private static async Task RecordOutcomeFromResponseAsync(IDocumentSession session, DeliveryAttempted m, string streamId,
+        StreamState? state, string? responseBody, CancellationToken cancellationToken)
+    {
+        if (m.Result != AttemptResults.Success || OutcomeRules.FromResponseBody(responseBody) is not { } reported)
+        {
+            return;
+        }
+
+        var joining = session.PendingChanges.Streams().Any(s => s.Key == streamId);
+        var execution = state is null ? null : await session.LoadAsync<ExecutionView>(streamId, cancellationToken);
+        if ((state is null && !joining) || execution?.Outcome is not null)
+        {
+            return;
+        }
+
+        var mode = execution is null
+            ? (await session.LoadAsync<CueView>(m.CueId, cancellationToken))?.VerificationMode ?? VerificationModes.None
+            : await OutcomeEndpoints.VerificationModeAsync(session, execution, cancellationToken);
+        var recorded = OutcomeRules.Record(m.ExecutionId, reported, mode, OutcomeRules.SourceResponse, m.FinishedAt);
+        if (joining)
+        {
+            session.Events.Append(streamId, recorded);
+        }
+        else
+        {
+            session.Events.Append(streamId, state!.Version + 1, recorded);
+        }
     }
 }
 
