@@ -76,9 +76,7 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
             return;
         }
 
-        var mode = execution is null
-            ? (await session.LoadAsync<CueView>(m.CueId, cancellationToken))?.VerificationMode ?? VerificationModes.None
-            : await OutcomeEndpoints.VerificationModeAsync(session, execution, cancellationToken);
+        var mode = await OutcomeEndpoints.VerificationModeAsync(session, m.CueId, cancellationToken);
         var recorded = OutcomeRules.Record(m.ExecutionId, reported, mode, OutcomeRules.SourceResponse, m.FinishedAt);
         if (joining)
         {

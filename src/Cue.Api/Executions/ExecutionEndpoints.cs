@@ -68,7 +68,7 @@ public static class ExecutionEndpoints
 
     /// <summary>The execution if it exists and belongs to the caller; otherwise 404, so other accounts' ids are indistinguishable from unknown ones.</summary>
     internal static ExecutionView Owned(ExecutionView? execution, string id, Caller caller) =>
-        execution is not null && execution.AccountId == caller.AccountId
-            ? execution
-            : throw ApiError.NotFound("execution_not_found", $"No execution with id {id}.");
+        execution is not null && execution.AccountId == caller.AccountId ? execution : throw NotFound(id);
+
+    internal static ApiError NotFound(string id) => ApiError.NotFound("execution_not_found", $"No execution with id {id}.");
 }

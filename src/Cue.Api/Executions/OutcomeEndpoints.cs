@@ -71,7 +71,7 @@ internal static class OutcomeEndpoints
         var cancellationToken = context.RequestAborted;
         if (!ExecutionEndpoints.IsExecutionId(id))
         {
-            ExecutionEndpoints.Owned(null, id, caller);
+            throw ExecutionEndpoints.NotFound(id);
         }
 
         for (var round = 1; ; round++)
@@ -80,7 +80,7 @@ internal static class OutcomeEndpoints
             await using var session = store.LightweightSession();
             var stream = await session.Events.FetchForWriting<ExecutionView>(id, cancellationToken);
             var execution = ExecutionEndpoints.Owned(stream.Aggregate, id, caller);
-            var e = decide(execution, await VerificationModeAsync(session, execution, cancellationToken));
+            var e = decide(execution, await VerificationModeAsync(session, execution.CueId, cancellationToken));
             stream.AppendOne(e);
             try
             {
@@ -97,6 +97,6 @@ internal static class OutcomeEndpoints
     /// The cue's verification mode now, when the report or evidence arrives. Executions outlive their cue
     /// (§10); once the cue is deleted there is no mode left to require anything, so it counts as <c>none</c>.
     /// </summary>
-    internal static async Task<string> VerificationModeAsync(IQuerySession session, ExecutionView execution, CancellationToken cancellationToken) =>
-        (await session.LoadAsync<CueView>(execution.CueId, cancellationToken))?.VerificationMode ?? VerificationModes.None;
+    internal static async Task<string> VerificationModeAsync(IQuerySession session, string cueId, CancellationToken cancellationToken) =>
+        (await session.LoadAsync<CueView>(cueId, cancellationToken))?.VerificationMode ?? VerificationModes.None;
 }

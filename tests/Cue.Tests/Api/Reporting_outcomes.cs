@@ -403,6 +403,44 @@ public sealed class Reporting_outcomes
     }
 
     [Test]
+    public async Task A_2xx_body_arriving_after_a_reported_outcome_changes_nothing()
+    {
+        // Attempt 1 fails; the outcome is reported through the API while the execution waits for its retry
+        // (3 backoff "minutes" are 3 s in the test stack); attempt 2's body then reports something else.
+        await using var receiver = await WebhookReceiver.StartAsync(500, 200);
+        receiver.SuccessBody = """{"success": false, "error": "from the body"}""";
+        var created = await api.PostAsync("/v1/cues", owner.ApiKey, new
+        {
+            name = "late-body-" + Guid.NewGuid().ToString("N")[..8],
+            schedule = new { type = "once", at = Cue.Contracts.Timestamps.ToWire(DateTimeOffset.UtcNow.AddSeconds(1.5)) },
+            callback = new { url = receiver.Url.ToString() },
+            retry = new { max_attempts = 2, backoff_minutes = new[] { 3 } },
+        });
+        Assert.That(created.Status, Is.EqualTo(201), created.Json.ToString());
+        var path = $"/v1/executions?cue_id={created.Json.GetProperty("id").GetString()}";
+
+        var retrying = await api.PollAsync(path, owner.ApiKey,
+            j => j.GetProperty("executions").GetArrayLength() == 1 && j.GetProperty("executions")[0].GetProperty("status").GetString() == "retrying",
+            TimeSpan.FromSeconds(10));
+        var id = retrying.GetProperty("executions")[0].GetProperty("id").GetString();
+        var reported = await api.PostAsync($"/v1/executions/{id}/outcome", owner.ApiKey, new { success = true, result = "from the api" });
+        Assert.That(reported.Status, Is.EqualTo(200), reported.Json.ToString());
+
+        var done = await api.PollAsync(path, owner.ApiKey,
+            j => j.GetProperty("executions")[0].GetProperty("status").GetString() == "success", TimeSpan.FromSeconds(15));
+        var execution = done.GetProperty("executions")[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(execution.GetProperty("status").GetString(), Is.EqualTo("success"), stack.Logs());
+            Assert.That(execution.GetProperty("attempts").GetInt32(), Is.EqualTo(2));
+            Assert.That(execution.GetProperty("response_body").GetString(), Does.Contain("from the body"));
+            Assert.That(execution.GetProperty("outcome_state").GetString(), Is.EqualTo("reported_success"));
+            Assert.That(execution.GetProperty("outcome").GetProperty("result").GetString(), Is.EqualTo("from the api"));
+            Assert.That(execution.GetProperty("outcome").GetProperty("error").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        });
+    }
+
+    [Test]
     public async Task An_outcome_is_accepted_for_a_failed_delivery_and_leaves_its_status()
     {
         Assert.That(executions["failed-delivery"].GetProperty("status").GetString(), Is.EqualTo("failed"));
