@@ -28,7 +28,8 @@ public static class FireEndpoints
         var caller = Caller.From(context);
         var cue = await CueEndpoints.LoadOwnedAsync(id, caller, session, context.RequestAborted);
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
-        var now = time.GetUtcNow();
+        // Milliseconds, as the API shows them: executions that look simultaneous then sort by id.
+        var now = Timestamps.TruncateToMilliseconds(time.GetUtcNow());
 
         var fields = new JsonFields(body);
         var sendAtText = fields.String("send_at");
@@ -114,7 +115,8 @@ public static class FireEndpoints
         }
 
         await quotas.EnsureExecutionAllowedAsync(session, caller, context.RequestAborted);
-        var now = time.GetUtcNow();
+        // Milliseconds, as the API shows them: executions that look simultaneous then sort by id.
+        var now = Timestamps.TruncateToMilliseconds(time.GetUtcNow());
         var created = new ExecutionCreated(Guid.CreateVersion7(now), cue.Id, caller.AccountId, cue.Name, now, TriggerKinds.Replay, original.Payload, now,
             ReplayedFrom: Guid.Parse(original.Id));
         session.Events.StartStream<ExecutionView>(created.ExecutionId.ToString("D"), created);

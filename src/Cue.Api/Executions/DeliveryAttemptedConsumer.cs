@@ -3,6 +3,7 @@ using Cue.Contracts;
 using Cue.Contracts.Events;
 using Cue.Contracts.Messages;
 using Cue.Delivery.Sending;
+using JasperFx.Events;
 using Marten;
 using MassTransit;
 
@@ -68,6 +69,7 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
             await CueFinalStateAsync(session, execution, context.CancellationToken);
         }
 
+        await RecordOutcomeFromResponseAsync(session, m, streamId, state, responseBody, context.CancellationToken);
         await session.SaveChangesAsync(context.CancellationToken);
     }
 
@@ -114,6 +116,38 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
         if (decided is not null)
         {
             session.Events.Append(cue.Id, cue.Version + 1, decided);
+        }
+    }
+
+    /// <summary>
+    /// §9.5: a 2xx body that is a JSON object with a boolean <c>success</c> is the outcome, exactly as a first
+    /// <c>POST …/outcome</c> would be, unless one is already recorded. It joins the attempt's append (or, for a
+    /// redelivered attempt, expects the version read), so a report racing in through the API cannot make two.
+    /// </summary>
+    private static async Task RecordOutcomeFromResponseAsync(IDocumentSession session, DeliveryAttempted m, string streamId,
+        StreamState? state, string? responseBody, CancellationToken cancellationToken)
+    {
+        if (m.Result != AttemptResults.Success || OutcomeRules.FromResponseBody(responseBody) is not { } reported)
+        {
+            return;
+        }
+
+        var joining = session.PendingChanges.Streams().Any(s => s.Key == streamId);
+        var execution = state is null ? null : await session.LoadAsync<ExecutionView>(streamId, cancellationToken);
+        if ((state is null && !joining) || execution?.Outcome is not null)
+        {
+            return;
+        }
+
+        var mode = await OutcomeEndpoints.VerificationModeAsync(session, m.CueId, cancellationToken);
+        var recorded = OutcomeRules.Record(m.ExecutionId, reported, mode, OutcomeRules.SourceResponse, m.FinishedAt);
+        if (joining)
+        {
+            session.Events.Append(streamId, recorded);
+        }
+        else
+        {
+            session.Events.Append(streamId, state!.Version + 1, recorded);
         }
     }
 }

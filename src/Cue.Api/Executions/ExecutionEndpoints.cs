@@ -6,37 +6,20 @@ namespace Cue.Api.Executions;
 
 public static class ExecutionEndpoints
 {
-    private static readonly string[] Statuses = ["pending", "delivering", "retrying", "success", "failed", "missed", "cancelled"];
-
     public static void MapExecutionEndpoints(this RouteGroupBuilder authed)
     {
         authed.MapGet("/executions", ListAsync);
         authed.MapGet("/executions/{id}", GetAsync);
         authed.MapGet("/executions/{id}/attempts", AttemptsAsync);
+        authed.MapOutcomeEndpoints();
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, IQuerySession session)
     {
         var caller = Caller.From(context);
         var (limit, offset) = Paging.Read(context.Request, defaultLimit: 20);
-        var query = session.Query<ExecutionView>().Where(e => e.AccountId == caller.AccountId);
-
-        var cueId = context.Request.Query["cue_id"].ToString();
-        if (cueId.Length > 0)
-        {
-            query = query.Where(e => e.CueId == cueId);
-        }
-
-        var status = context.Request.Query["status"].ToString();
-        if (status.Length > 0)
-        {
-            if (!Statuses.Contains(status))
-            {
-                throw ApiError.BadRequest("invalid_filter", $"Unknown status '{status}'.");
-            }
-
-            query = query.Where(e => e.Status == status);
-        }
+        var filter = ExecutionFilter.Read(context.Request.Query);
+        var query = filter.Apply(session.Query<ExecutionView>().Where(e => e.AccountId == caller.AccountId));
 
         var total = await query.CountAsync(context.RequestAborted);
         var page = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit).ToListAsync(context.RequestAborted);
@@ -74,18 +57,18 @@ public static class ExecutionEndpoints
         }, Json.Options);
     }
 
-    public static async Task<ExecutionView> LoadOwnedAsync(string id, HttpContext context, IQuerySession session)
+    internal static async Task<ExecutionView> LoadOwnedAsync(string id, HttpContext context, IQuerySession session)
     {
-        var caller = Caller.From(context);
-        // Ids are lowercase hyphenated UUIDs; anything else is simply not found (never 400).
-        var execution = Guid.TryParseExact(id, "D", out var parsed) && parsed.ToString("D") == id
-            ? await session.LoadAsync<ExecutionView>(id, context.RequestAborted)
-            : null;
-        if (execution is null || execution.AccountId != caller.AccountId)
-        {
-            throw ApiError.NotFound("execution_not_found", $"No execution with id {id}.");
-        }
-
-        return execution;
+        var execution = IsExecutionId(id) ? await session.LoadAsync<ExecutionView>(id, context.RequestAborted) : null;
+        return Owned(execution, id, Caller.From(context));
     }
+
+    /// <summary>Ids are lowercase hyphenated UUIDs; anything else is simply not found (never 400).</summary>
+    internal static bool IsExecutionId(string id) => Guid.TryParseExact(id, "D", out var parsed) && parsed.ToString("D") == id;
+
+    /// <summary>The execution if it exists and belongs to the caller; otherwise 404, so other accounts' ids are indistinguishable from unknown ones.</summary>
+    internal static ExecutionView Owned(ExecutionView? execution, string id, Caller caller) =>
+        execution is not null && execution.AccountId == caller.AccountId ? execution : throw NotFound(id);
+
+    internal static ApiError NotFound(string id) => ApiError.NotFound("execution_not_found", $"No execution with id {id}.");
 }

@@ -28,6 +28,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public Uri Url { get; private set; } = null!;
 
+    /// <summary>The body of 2xx answers (a receiver can report an outcome in it, §9.5).</summary>
+    public string SuccessBody { get; set; } = "{\"ok\": true}";
+
     public IReadOnlyList<ReceivedWebhook> Received
     {
         get
@@ -100,7 +103,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
         context.Response.StatusCode = lastStatus;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(lastStatus < 300 ? "{\"ok\": true}" : "{\"error\": \"scripted failure\"}");
+        await context.Response.WriteAsync(lastStatus < 300 ? SuccessBody : "{\"error\": \"scripted failure\"}");
         arrived.Release();
     }
 }
