@@ -61,6 +61,12 @@ public sealed class DeliverCueConsumer(
             await responses.SaveAsync(message.ExecutionId, message.Attempt, body, context.CancellationToken);
         }
 
+        if (outcome.Result != AttemptResult.Success && nextAttemptAt is null && target.OnFailureWebhook is not null)
+        {
+            await context.Publish(new NotifyCueFailed(message.ExecutionId, message.CueId, message.ScheduledFor, message.Attempt,
+                outcome.HttpStatus, outcome.ErrorMessage, outcome.FinishedAt));
+        }
+
         await context.Publish(new DeliveryAttempted(
             message.ExecutionId,
             message.CueId,

@@ -52,6 +52,7 @@ internal static class DeliveryHosting
         {
             x.SetKebabCaseEndpointNameFormatter();
             x.AddConsumer<DeliverCueConsumer, DeliverCueConsumerDefinition>();
+            x.AddConsumer<NotifyCueFailedConsumer, NotifyCueFailedConsumerDefinition>();
             x.UsingRabbitMq((context, cfg) =>
             {
                 cfg.UseCueHost(builder.Configuration);

@@ -23,6 +23,9 @@ public sealed record AttemptOutcome(
     string? RemoteAddress,
     TimeSpan? RetryAfter);
 
+/// <summary>One signed request to a callback: where, how, the exact body bytes, and the headers after Cue's own.</summary>
+public sealed record Outbound(string Url, string Method, byte[] Body, IReadOnlyList<KeyValuePair<string, string>> Headers, TimeSpan Timeout, bool AllowLoopback);
+
 /// <summary>Builds, signs and POSTs one attempt and classifies what came back (§9). Never throws for the receiver's faults.</summary>
 public sealed class WebhookSender(HttpClient client, GuardedConnector connector, TimeProvider time)
 {
@@ -32,41 +35,57 @@ public sealed class WebhookSender(HttpClient client, GuardedConnector connector,
 
     public static readonly string UserAgent = "Cue/" + ServiceVersion.Current;
 
-    public async Task<AttemptOutcome> SendAsync(DeliveryTarget target, string cueName, string payload, IReadOnlyList<string> secrets, DeliverCue message, CancellationToken cancellationToken)
+    public Task<AttemptOutcome> SendAsync(DeliveryTarget target, string cueName, string payload, IReadOnlyList<string> secrets, DeliverCue message, CancellationToken cancellationToken)
+    {
+        var body = WebhookBody.Build(message.Attempt, message.CueId, message.ExecutionId, cueName, payload, message.ScheduledFor);
+        var headers = new List<KeyValuePair<string, string>>
+        {
+            new("X-Cue-Cue-Id", message.CueId),
+            new("X-Cue-Execution-Id", message.ExecutionId.ToString("D")),
+            new("X-Cue-Scheduled-For", Timestamps.ToWire(message.ScheduledFor)),
+            new("X-Cue-Attempt", message.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        };
+
+        // The user's headers go last; reserved names were refused when the cue was saved.
+        headers.AddRange(target.Headers);
+        var outbound = new Outbound(target.Url, target.Method, body, headers, TimeSpan.FromSeconds(target.TimeoutSeconds), target.AccountMode == "test");
+        return PostAsync(outbound, secrets, cancellationToken);
+    }
+
+    /// <summary>
+    /// Signs <paramref name="outbound"/>'s body with a fresh timestamp and sends it through the guarded
+    /// connector (SSRF checks on the address connected, no redirects, no proxy); classifies the answer.
+    /// </summary>
+    public async Task<AttemptOutcome> PostAsync(Outbound outbound, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
         var watch = Stopwatch.StartNew();
-        var body = WebhookBody.Build(message.Attempt, message.CueId, message.ExecutionId, cueName, payload, message.ScheduledFor);
-        var method = new HttpMethod(target.Method);
+        var method = new HttpMethod(outbound.Method);
         var hasBody = method != HttpMethod.Get;
-        var signed = hasBody ? body : [];
+        var signed = hasBody ? outbound.Body : [];
         var timestamp = startedAt.ToUnixTimeSeconds();
 
-        using var request = new HttpRequestMessage(method, target.Url);
+        using var request = new HttpRequestMessage(method, outbound.Url);
         request.Version = HttpVersion.Version11;
         var connected = new StrongBox<string?>();
         request.Options.Set(GuardedConnector.ConnectedAddress, connected);
-        request.Options.Set(GuardedConnector.AllowLoopback, target.AccountMode == "test");
+        request.Options.Set(GuardedConnector.AllowLoopback, outbound.AllowLoopback);
         if (hasBody)
         {
-            request.Content = new ByteArrayContent(body);
+            request.Content = new ByteArrayContent(outbound.Body);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         }
 
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
         request.Headers.TryAddWithoutValidation("X-Cue-Signature", WebhookSigner.Header(secrets, timestamp, signed));
         request.Headers.TryAddWithoutValidation("X-Cue-Timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.TryAddWithoutValidation("X-Cue-Cue-Id", message.CueId);
-        request.Headers.TryAddWithoutValidation("X-Cue-Execution-Id", message.ExecutionId.ToString("D"));
-        request.Headers.TryAddWithoutValidation("X-Cue-Scheduled-For", Timestamps.ToWire(message.ScheduledFor));
-        request.Headers.TryAddWithoutValidation("X-Cue-Attempt", message.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        foreach (var (name, value) in target.Headers)
+        foreach (var (name, value) in outbound.Headers)
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(target.TimeoutSeconds));
+        timeout.CancelAfter(outbound.Timeout);
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
@@ -85,7 +104,7 @@ public sealed class WebhookSender(HttpClient client, GuardedConnector connector,
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return Failure($"Timed out after {target.TimeoutSeconds} s.");
+            return Failure($"Timed out after {outbound.Timeout.TotalSeconds:0.#} s.");
         }
         catch (HttpRequestException ex)
         {

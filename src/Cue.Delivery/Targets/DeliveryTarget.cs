@@ -21,6 +21,7 @@ public sealed class DeliveryTarget
     public int MaxAttempts { get; set; } = 3;
     public List<int> BackoffMinutes { get; set; } = [1, 5, 15];
     public int TimeoutSeconds { get; set; } = 30;
+    public string? OnFailureWebhook { get; set; }
 
     public static DeliveryTarget Create(CueCreated e) => new()
     {
@@ -35,6 +36,7 @@ public sealed class DeliveryTarget
         MaxAttempts = e.Retry.MaxAttempts,
         BackoffMinutes = [.. e.Retry.BackoffMinutes],
         TimeoutSeconds = e.TimeoutSeconds,
+        OnFailureWebhook = e.OnFailure.Webhook,
     };
 
     public void Apply(CueUpdated e)
@@ -47,6 +49,7 @@ public sealed class DeliveryTarget
         MaxAttempts = e.Retry.MaxAttempts;
         BackoffMinutes = [.. e.Retry.BackoffMinutes];
         TimeoutSeconds = e.TimeoutSeconds;
+        OnFailureWebhook = e.OnFailure.Webhook;
     }
 
     /// <summary>A deleted cue delivers nothing more; attempts already in flight finish.</summary>

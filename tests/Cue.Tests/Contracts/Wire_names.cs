@@ -45,6 +45,7 @@ public sealed class Wire_names
             Assert.That(typeof(DeliveryAttempted).FullName, Is.EqualTo("Cue.Contracts.Messages.DeliveryAttempted"));
             Assert.That(typeof(OccurrenceMissed).FullName, Is.EqualTo("Cue.Contracts.Messages.OccurrenceMissed"));
             Assert.That(typeof(CatchUpCapped).FullName, Is.EqualTo("Cue.Contracts.Messages.CatchUpCapped"));
+            Assert.That(typeof(NotifyCueFailed).FullName, Is.EqualTo("Cue.Contracts.Messages.NotifyCueFailed"));
         });
     }
 
@@ -52,7 +53,7 @@ public sealed class Wire_names
     public void Messages_carry_no_payload_callback_secret_or_response_body()
     {
         var forbidden = new[] { "Payload", "Url", "Callback", "Secret", "Headers", "Email", "ApiKey", "Body" };
-        foreach (var type in new[] { typeof(DeliverCue), typeof(DeliveryAttempted), typeof(OccurrenceMissed), typeof(CatchUpCapped) })
+        foreach (var type in new[] { typeof(DeliverCue), typeof(DeliveryAttempted), typeof(OccurrenceMissed), typeof(CatchUpCapped), typeof(NotifyCueFailed) })
         {
             var names = type.GetProperties().Select(p => p.Name).ToList();
             Assert.That(names.Where(n => forbidden.Any(f => n.Contains(f, StringComparison.Ordinal))), Is.Empty, type.Name);
