@@ -10,14 +10,16 @@ namespace Cue.Scheduler.Occurrences;
 /// <remarks>
 /// The grammar is checked here, because Cronos also accepts what the contract rejects (<c>L</c>, <c>W</c>,
 /// <c>#</c>, <c>?</c>, reversed ranges). Cronos then receives a normalised expression with explicit value
-/// lists and does the calendar and time zone arithmetic: it fires a skipped local time once at the
-/// transition instant, as §6.2 wants. Two rules are layered on top:
-/// <list type="bullet">
-/// <item>Day OR rule: Cronos always ANDs day-of-month and day-of-week, so under the OR rule two expressions
-/// are evaluated (one per day field) and the earlier occurrence wins.</item>
-/// <item>Repeated hour: Cronos fires both passes whenever the minute or hour field is a range, list or step;
-/// §6.2 fires both only when the hour field is <c>*</c> or <c>*/s</c>, so other second-pass occurrences are dropped.</item>
-/// </list>
+/// lists and serves as a calendar only: it finds the next matching wall-clock time, with no time zone. Day OR
+/// rule: Cronos always ANDs day-of-month and day-of-week, so under the OR rule two expressions are evaluated
+/// (one per day field) and the earlier wall-clock time wins.
+/// <para>
+/// Wall-clock times become instants here, with §6.2's rules, from the UTC offsets of instants alone
+/// (<see cref="TimeZones.FirstInstantShowing"/>). Cronos's own time zone arithmetic is not used: it relies on
+/// TimeZoneInfo's wall-clock queries (IsInvalidTime, IsAmbiguousTime, GetUtcOffset of a local time), which
+/// misread zones with negative DST such as Europe/Dublin and Africa/Casablanca, so their gaps and repeated hours
+/// went unnoticed and occurrences could even go backwards in time.
+/// </para>
 /// </remarks>
 public sealed class CronSchedule
 {
@@ -162,28 +164,80 @@ public sealed class CronSchedule
     /// <summary>The first occurrence strictly after <paramref name="afterExclusive"/>, as a UTC instant; null if none.</summary>
     public DateTimeOffset? NextAfter(DateTimeOffset afterExclusive, TimeZoneInfo zone)
     {
-        var from = afterExclusive;
-        while (true)
+        var first = NextFirstShowing(afterExclusive, zone);
+        return _firesInBothPasses && NextSecondPass(afterExclusive, zone) is { } repeat && (first is null || repeat < first)
+            ? repeat
+            : first;
+    }
+
+    /// <summary>
+    /// The first instant after <paramref name="after"/> at which the clock first shows a matching wall-clock time
+    /// (for a time a forward jump skips: the instant of the jump, so a whole gap and the time it lands on fire once).
+    /// </summary>
+    private DateTimeOffset? NextFirstShowing(DateTimeOffset after, TimeZoneInfo zone)
+    {
+        // The instant at which a wall-clock time is first shown grows with the wall-clock time, so the first
+        // matching time whose first showing lies after `after` gives the answer. Matching times skipped here
+        // were first shown before `after`: it is in the second pass of a repeated hour.
+        var wall = TimeZones.WallClock(after, zone);
+        while (NextWallClock(wall, inclusive: false) is { } next)
         {
-            var next = _rule.GetNextOccurrence(from, zone);
-            if (_dayOfWeekRule?.GetNextOccurrence(from, zone) is { } byWeekday && (next is null || byWeekday < next))
+            var first = TimeZones.FirstInstantShowing(next, zone);
+            if (first > after)
             {
-                next = byWeekday;
+                return first;
             }
 
-            if (next is not { } found)
-            {
-                return null;
-            }
-
-            var instant = found.ToUniversalTime();
-            if (_firesInBothPasses || !IsSecondPass(instant, zone))
-            {
-                return instant;
-            }
-
-            from = instant;
+            wall = next;
         }
+
+        return null;
+    }
+
+    /// <summary>
+    /// For an hour field of <c>*</c> or <c>*/s</c>: the first instant after <paramref name="after"/> at which the
+    /// clock shows a matching wall-clock time for the second time, in the repeated hour of a nearby fall-back.
+    /// </summary>
+    private DateTimeOffset? NextSecondPass(DateTimeOffset after, TimeZoneInfo zone)
+    {
+        // Only a fall-back around `after` can hold the answer: in a later one each wall-clock time is shown first
+        // before it is shown again, and NextFirstShowing already finds that first showing.
+        if (TimeZones.FallBackNear(after, zone) is not { } fallBack)
+        {
+            return null;
+        }
+
+        var (instant, offsetBefore, offsetAfter) = fallBack;
+        var repeatedFrom = new DateTime(instant.UtcTicks + offsetAfter.Ticks, DateTimeKind.Unspecified);
+        var repeatedUntil = new DateTime(instant.UtcTicks + offsetBefore.Ticks, DateTimeKind.Unspecified);
+        var afterInSecondPass = new DateTime(after.UtcTicks + offsetAfter.Ticks, DateTimeKind.Unspecified);
+        var next = afterInSecondPass >= repeatedFrom
+            ? NextWallClock(afterInSecondPass, inclusive: false)
+            : NextWallClock(repeatedFrom, inclusive: true);
+        return next is { } wall && wall < repeatedUntil
+            ? new DateTimeOffset(wall.Ticks - offsetAfter.Ticks, TimeSpan.Zero)
+            : null;
+    }
+
+    /// <summary>The next matching wall-clock time, by the calendar alone.</summary>
+    private DateTime? NextWallClock(DateTime wall, bool inclusive)
+    {
+        // Cronos computes a zone-less calendar on UTC-kind values; the value is a wall-clock time all the same.
+        // It reads only whole seconds, so a time within a second is floored, and the floored second excluded.
+        var from = DateTime.SpecifyKind(wall, DateTimeKind.Utc);
+        if (from.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            from = from.AddTicks(-(from.Ticks % TimeSpan.TicksPerSecond));
+            inclusive = false;
+        }
+
+        var next = _rule.GetNextOccurrence(from, inclusive);
+        if (_dayOfWeekRule?.GetNextOccurrence(from, inclusive) is { } byWeekday && (next is null || byWeekday < next))
+        {
+            next = byWeekday;
+        }
+
+        return next is { } found ? DateTime.SpecifyKind(found, DateTimeKind.Unspecified) : null;
     }
 
     /// <summary>Occurrences in (<paramref name="fromExclusive"/>, <paramref name="toInclusive"/>], ascending, as UTC instants.</summary>
@@ -206,9 +260,6 @@ public sealed class CronSchedule
     // §6.2: only an hour field of * or */s keeps firing through the second pass of a repeated hour.
     private static bool RepeatsEveryFewHours(string hourField) =>
         hourField == "*" || (hourField.StartsWith("*/", StringComparison.Ordinal) && !hourField.Contains(','));
-
-    private static bool IsSecondPass(DateTimeOffset instant, TimeZoneInfo zone) =>
-        zone.IsAmbiguousTime(instant) && zone.GetUtcOffset(instant) < zone.GetAmbiguousTimeOffsets(instant).Max();
 
     private static bool TryParseField(string text, Field field, out ulong values, [NotNullWhen(false)] out string? error)
     {

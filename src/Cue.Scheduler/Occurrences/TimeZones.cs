@@ -37,16 +37,59 @@ public static class TimeZones
     /// The instant of a wall-clock time without offset (contract §6.2 <c>schedule.at</c>): a time skipped by a
     /// forward jump maps to the transition instant, a repeated time to its first (earlier) instant. Result in UTC.
     /// </summary>
-    public static DateTimeOffset ResolveLocal(DateTime localUnspecified, TimeZoneInfo zone)
+    public static DateTimeOffset ResolveLocal(DateTime localUnspecified, TimeZoneInfo zone) =>
+        FirstInstantShowing(DateTime.SpecifyKind(localUnspecified, DateTimeKind.Unspecified), zone);
+
+    /// <summary>The wall-clock time shown in <paramref name="zone"/> at <paramref name="instant"/>.</summary>
+    internal static DateTime WallClock(DateTimeOffset instant, TimeZoneInfo zone) =>
+        new(instant.UtcTicks + zone.GetUtcOffset(instant).Ticks, DateTimeKind.Unspecified);
+
+    /// <summary>
+    /// The first instant at which the clock shows <paramref name="wall"/>; for a time skipped by a forward jump, the
+    /// instant of the jump. Result in UTC.
+    /// </summary>
+    /// <remarks>
+    /// Only the UTC offsets of instants are asked for. TimeZoneInfo's wall-clock queries (IsInvalidTime,
+    /// IsAmbiguousTime, GetUtcOffset of a local time) misread zones with negative DST such as Europe/Dublin and
+    /// Africa/Casablanca: they see neither the gap nor the repeated hour there.
+    /// </remarks>
+    internal static DateTimeOffset FirstInstantShowing(DateTime wall, TimeZoneInfo zone)
     {
-        var local = DateTime.SpecifyKind(localUnspecified, DateTimeKind.Unspecified);
-        if (zone.IsInvalidTime(local))
+        // Any instant that shows the wall-clock time is within 14 hours of it. The tz database has no two changes
+        // of one zone within 52 hours in the years Cue schedules for, so only the offsets 26 hours either side can
+        // show it; when both do (a repeated time), the larger offset shows it earlier.
+        var asUtc = new DateTimeOffset(wall.Ticks, TimeSpan.Zero);
+        var earlier = zone.GetUtcOffset(asUtc.AddHours(-26));
+        var later = zone.GetUtcOffset(asUtc.AddHours(26));
+        foreach (var offset in earlier > later ? [earlier, later] : new[] { later, earlier })
         {
-            return TransitionSkipping(local, zone);
+            var instant = new DateTimeOffset(wall.Ticks - offset.Ticks, TimeSpan.Zero);
+            if (zone.GetUtcOffset(instant) == offset)
+            {
+                return instant;
+            }
         }
 
-        var offset = zone.IsAmbiguousTime(local) ? zone.GetAmbiguousTimeOffsets(local).Max() : zone.GetUtcOffset(local);
-        return new DateTimeOffset(local.Ticks - offset.Ticks, TimeSpan.Zero);
+        return TransitionSkipping(wall, zone);
+    }
+
+    /// <summary>
+    /// A fall-back (the offset drops, so wall-clock times repeat) within 26 hours of <paramref name="instant"/>
+    /// whose repeated stretch has not ended by it: the instant of the change and the offsets before and after.
+    /// </summary>
+    internal static (DateTimeOffset Instant, TimeSpan OffsetBefore, TimeSpan OffsetAfter)? FallBackNear(DateTimeOffset instant, TimeZoneInfo zone)
+    {
+        var start = instant.AddHours(-26);
+        var end = instant.AddHours(26);
+        var before = zone.GetUtcOffset(start);
+        var after = zone.GetUtcOffset(end);
+        if (before <= after)
+        {
+            return null;
+        }
+
+        var change = FirstInstantWithOffset(zone, start, end, after);
+        return change + (before - after) > instant ? (change, before, after) : null;
     }
 
     /// <summary>The instant at which the clock jumps over the nonexistent wall-clock time <paramref name="local"/>.</summary>
