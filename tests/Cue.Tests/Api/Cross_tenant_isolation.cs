@@ -148,6 +148,22 @@ public sealed class Cross_tenant_isolation
     }
 
     [Test]
+    public async Task A_bulk_delete_mixing_both_accounts_ids_deletes_only_the_callers_own()
+    {
+        var mine = await CreateCueAsync(b, new { type = "once", at = Timestamps.ToWire(DateTimeOffset.UtcNow.AddDays(1)) });
+        var reply = await AccountCalls.SendAsync(stack.Api.BaseAddress, HttpMethod.Post, "/v1/cues/bulk-delete", b.ApiKey,
+            JsonSerializer.Serialize(new { ids = new[] { ids["recurring cue"], mine, ids["once cue"] } }), confirm: true);
+        Assert.That(reply.Status, Is.EqualTo(200), reply.Json.ToString());
+        Assert.That(reply.Json.GetProperty("deleted").EnumerateArray().Select(s => s.GetString()), Is.EqualTo(new[] { mine }));
+        Assert.That(reply.Json.GetProperty("skipped").EnumerateArray().Select(s => s.GetString()), Is.EqualTo(new[] { ids["recurring cue"], ids["once cue"] }));
+        Assert.That((await api.GetAsync($"/v1/cues/{mine}", b.ApiKey)).Status, Is.EqualTo(404));
+        foreach (var resource in CueResources)
+        {
+            Assert.That((await api.GetAsync($"/v1/cues/{ids[resource]}", a.ApiKey)).Status, Is.EqualTo(200), resource);
+        }
+    }
+
+    [Test]
     public async Task Bs_lists_show_none_of_As_items()
     {
         var cues = await api.GetAsync("/v1/cues", b.ApiKey);
