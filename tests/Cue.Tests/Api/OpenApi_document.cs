@@ -282,6 +282,24 @@ public sealed partial class OpenApi_document
         Assert.That(replay.GetProperty("replayed_from").GetString(), Is.EqualTo(executionId));
         Conforms("FiredExecution", replay);
 
+        // A failed attempt: a status, an error message, a retryable result.
+        await using var failing = await WebhookReceiver.StartAsync(500);
+        var failingCue = (await OkAsync(HttpMethod.Post, "/v1/cues", key, JsonSerializer.Serialize(new
+        {
+            name = "openapi-fail-" + Guid.NewGuid().ToString("N")[..8],
+            schedule = new { type = "recurring", cron = "0 0 1 1 *" },
+            callback = new { url = failing.Url.ToString() },
+            retry = new { max_attempts = 1 },
+        }), status: 201)).GetProperty("id").GetString()!;
+        var failedId = (await OkAsync(HttpMethod.Post, $"/v1/cues/{failingCue}/fire", key)).GetProperty("id").GetString()!;
+        var failed = await api.PollAsync($"/v1/executions/{failedId}", key, j => j.GetProperty("status").GetString() == "failed", TimeSpan.FromSeconds(20));
+        Assert.That(failed.GetProperty("status").GetString(), Is.EqualTo("failed"), stack.Logs());
+        Conforms("Execution", failed);
+        var failedAttempts = await OkAsync(HttpMethod.Get, $"/v1/executions/{failedId}/attempts", key);
+        Assert.That(failedAttempts.GetProperty("attempts")[0].GetProperty("result").GetString(), Is.EqualTo("retryable_failure"));
+        Conforms("AttemptList", failedAttempts);
+        await OkAsync(HttpMethod.Delete, $"/v1/cues/{failingCue}", key, status: 204);
+
         // GET /v1/cues/{id} with its embedded executions, outcomes included.
         var detail = await OkAsync(HttpMethod.Get, $"/v1/cues/{cueId}", key);
         Assert.That(detail.GetProperty("executions").GetArrayLength(), Is.EqualTo(3));
