@@ -218,6 +218,128 @@ public sealed partial class OpenApi_document
     }
 
     [Test]
+    public async Task The_other_documented_schemas_match_real_responses()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var key = (await api.RegisterAsync("test")).ApiKey;
+
+        // §5.1 account: me, the webhook secret outside and inside a grace period, both kinds of rotation.
+        Conforms("Me", await OkAsync(HttpMethod.Get, "/v1/auth/me", key));
+        var secret = await OkAsync(HttpMethod.Get, "/v1/auth/webhook-secret", key);
+        Assert.That(secret.GetProperty("previous_secret_expires_at").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Conforms("WebhookSecret", secret);
+        var rotated = await OkAsync(HttpMethod.Post, "/v1/auth/webhook-secret/regenerate", key, confirm: true);
+        Assert.That(rotated.GetProperty("previous_secret_expires_at").ValueKind, Is.EqualTo(JsonValueKind.String));
+        Conforms("WebhookSecretRegenerated", rotated);
+        var graced = await OkAsync(HttpMethod.Get, "/v1/auth/webhook-secret", key);
+        Assert.That(graced.GetProperty("previous_secret_expires_at").ValueKind, Is.EqualTo(JsonValueKind.String));
+        Conforms("WebhookSecret", graced);
+        var revoked = await OkAsync(HttpMethod.Post, "/v1/auth/webhook-secret/regenerate", key, """{"grace_period_seconds": 0}""", confirm: true);
+        Assert.That(revoked.GetProperty("previous_secret_revoked").GetBoolean(), Is.True);
+        Conforms("WebhookSecretRegenerated", revoked);
+
+        // §5.2 cues: PATCH (a change and a no-op), fire, bulk delete.
+        var cueId = (await OkAsync(HttpMethod.Post, "/v1/cues", key, JsonSerializer.Serialize(new
+        {
+            name = "openapi-more-" + Guid.NewGuid().ToString("N")[..8],
+            schedule = new { type = "recurring", cron = "0 0 1 1 *" },
+            callback = new { url = receiver.Url.ToString() },
+            retry = new { max_attempts = 1 },
+        }), status: 201)).GetProperty("id").GetString()!;
+        Conforms("Cue", await OkAsync(HttpMethod.Patch, $"/v1/cues/{cueId}", key, """{"description": "patched", "on_failure": {"webhook": null}}"""));
+        Conforms("Cue", await OkAsync(HttpMethod.Patch, $"/v1/cues/{cueId}", key, "{}"));
+
+        var fired = await OkAsync(HttpMethod.Post, $"/v1/cues/{cueId}/fire", key, """{"payload_override": {"n": 1}}""");
+        Conforms("FiredExecution", fired);
+        var executionId = fired.GetProperty("execution_id").GetString()!;
+        var delivered = await api.PollAsync($"/v1/executions/{executionId}", key, j => j.GetProperty("status").GetString() == "success", TimeSpan.FromSeconds(20));
+        Assert.That(delivered.GetProperty("status").GetString(), Is.EqualTo("success"), stack.Logs());
+
+        // §5.3 the receiver's side, every response shape, and an Execution carrying a full outcome object.
+        Conforms("OutcomeRecorded", await OkAsync(HttpMethod.Post, $"/v1/executions/{executionId}/outcome", key, """
+            {"success": true, "result": "ok", "metadata": {"rows": 3}, "external_id": "x-1", "result_url": "https://example.com/r/1",
+             "result_ref": "r1", "result_type": "report", "summary": "done", "artifacts": [{"name": "a.csv"}, "b", 3]}
+            """));
+        Conforms("VerificationPendingResult", await OkAsync(HttpMethod.Post, $"/v1/executions/{executionId}/verification-pending", key));
+        Conforms("EvidenceUpdated", await OkAsync(HttpMethod.Patch, $"/v1/executions/{executionId}/evidence", key, """{"summary": "more", "external_id": "x-2"}"""));
+        var verified = await OkAsync(HttpMethod.Post, $"/v1/executions/{executionId}/verify", key, """{"valid": false, "reason": "checked by hand"}""");
+        Assert.That(verified.GetProperty("reason").GetString(), Is.EqualTo("checked by hand"));
+        Conforms("VerifyResult", verified);
+        var execution = await OkAsync(HttpMethod.Get, $"/v1/executions/{executionId}", key);
+        Assert.That(execution.GetProperty("outcome").ValueKind, Is.EqualTo(JsonValueKind.Object));
+        Conforms("Execution", execution);
+        Conforms("Outcome", execution.GetProperty("outcome"));
+
+        var pending = await OkAsync(HttpMethod.Post, $"/v1/cues/{cueId}/fire", key, JsonSerializer.Serialize(new { send_at = Timestamps.ToWire(DateTimeOffset.UtcNow.AddHours(1)) }));
+        Conforms("FiredExecution", pending);
+        var pendingId = pending.GetProperty("id").GetString()!;
+        await OkAsync(HttpMethod.Post, $"/v1/executions/{pendingId}/outcome", key, """{"success": false}""");
+        var bare = await OkAsync(HttpMethod.Post, $"/v1/executions/{pendingId}/verify", key);
+        Assert.That(bare.GetProperty("reason").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Conforms("VerifyResult", bare);
+
+        var replay = await OkAsync(HttpMethod.Post, $"/v1/executions/{executionId}/replay", key);
+        Assert.That(replay.GetProperty("replayed_from").GetString(), Is.EqualTo(executionId));
+        Conforms("FiredExecution", replay);
+
+        // A failed attempt: a status, an error message, a retryable result.
+        await using var failing = await WebhookReceiver.StartAsync(500);
+        var failingCue = (await OkAsync(HttpMethod.Post, "/v1/cues", key, JsonSerializer.Serialize(new
+        {
+            name = "openapi-fail-" + Guid.NewGuid().ToString("N")[..8],
+            schedule = new { type = "recurring", cron = "0 0 1 1 *" },
+            callback = new { url = failing.Url.ToString() },
+            retry = new { max_attempts = 1 },
+        }), status: 201)).GetProperty("id").GetString()!;
+        var failedId = (await OkAsync(HttpMethod.Post, $"/v1/cues/{failingCue}/fire", key)).GetProperty("id").GetString()!;
+        var failed = await api.PollAsync($"/v1/executions/{failedId}", key, j => j.GetProperty("status").GetString() == "failed", TimeSpan.FromSeconds(20));
+        Assert.That(failed.GetProperty("status").GetString(), Is.EqualTo("failed"), stack.Logs());
+        Conforms("Execution", failed);
+        var failedAttempts = await OkAsync(HttpMethod.Get, $"/v1/executions/{failedId}/attempts", key);
+        Assert.That(failedAttempts.GetProperty("attempts")[0].GetProperty("result").GetString(), Is.EqualTo("retryable_failure"));
+        Conforms("AttemptList", failedAttempts);
+        await OkAsync(HttpMethod.Delete, $"/v1/cues/{failingCue}", key, status: 204);
+
+        // GET /v1/cues/{id} with its embedded executions, outcomes included.
+        var detail = await OkAsync(HttpMethod.Get, $"/v1/cues/{cueId}", key);
+        Assert.That(detail.GetProperty("executions").GetArrayLength(), Is.EqualTo(3));
+        Conforms("CueDetail", detail);
+
+        // §5.4 usage, with executions and outcomes to count.
+        Conforms("Usage", await OkAsync(HttpMethod.Get, "/v1/usage", key));
+
+        var other = (await OkAsync(HttpMethod.Post, "/v1/cues", key, JsonSerializer.Serialize(new
+        {
+            name = "openapi-bulk-" + Guid.NewGuid().ToString("N")[..8],
+            schedule = new { type = "recurring", cron = "0 0 1 1 *" },
+            callback = new { url = receiver.Url.ToString() },
+        }), status: 201)).GetProperty("id").GetString()!;
+        var bulk = await OkAsync(HttpMethod.Post, "/v1/cues/bulk-delete", key, JsonSerializer.Serialize(new { ids = new[] { other, cueId, "cue_000000000000" } }), confirm: true);
+        Assert.That(bulk.GetProperty("skipped").GetArrayLength(), Is.EqualTo(1));
+        Conforms("BulkDeleteResult", bulk);
+
+        // Last: the key it replaces is the one this test used.
+        Conforms("KeyRegenerated", await OkAsync(HttpMethod.Post, "/v1/auth/key/regenerate", key, confirm: true));
+
+        foreach (var name in new[]
+                 {
+                     "Me", "WebhookSecret", "WebhookSecretRegenerated", "KeyRegenerated", "CueDetail", "FiredExecution", "Outcome", "OutcomeRecorded",
+                     "VerifyResult", "VerificationPendingResult", "EvidenceUpdated", "BulkDeleteResult", "Usage", "AttemptList", "Attempt", "CueList",
+                     "ExecutionList", "Registration", "Info", "Health",
+                 })
+        {
+            ExactlyRequired(name);
+        }
+    }
+
+    private async Task<JsonElement> OkAsync(HttpMethod method, string path, string key, string? body = null, bool confirm = false, int status = 200)
+    {
+        var reply = await AccountCalls.SendAsync(stack.Api.BaseAddress, method, path, key, body, confirm);
+        Assert.That(reply.Status, Is.EqualTo(status), $"{method} {path}: {reply.Json}");
+        return reply.Json;
+    }
+
+    [Test]
     public async Task The_reference_page_and_every_asset_it_loads_are_served_by_Cue()
     {
         using var page = await http.GetAsync(new Uri("/docs", UriKind.Relative));
@@ -244,6 +366,10 @@ public sealed partial class OpenApi_document
         using var script = await http.GetAsync(new Uri(pageUri, "index.js"));
         Assert.That(await script.Content.ReadAsStringAsync(), Does.Contain("\"/openapi/v1.json\""));
     }
+
+    /// <summary>§1: RFC 3339 UTC with milliseconds.</summary>
+    [GeneratedRegex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$")]
+    private static partial Regex WireTimestamp();
 
     [GeneratedRegex("(?:src|href)=\"([^\"]+)\"")]
     private static partial Regex AssetReference();
@@ -317,6 +443,12 @@ public sealed partial class OpenApi_document
         {
             problems.Add($"{path} is {value.ValueKind} but documented as {string.Join("|", types)}");
             return;
+        }
+
+        if (value.ValueKind == JsonValueKind.String && schema.TryGetProperty("format", out var format) && format.GetString() == "date-time"
+            && !WireTimestamp().IsMatch(value.GetString()!))
+        {
+            problems.Add($"{path} is '{value.GetString()}', not a §1 timestamp");
         }
 
         if (value.ValueKind == JsonValueKind.String && schema.TryGetProperty("enum", out var values)
