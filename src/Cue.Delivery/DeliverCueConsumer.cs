@@ -39,6 +39,12 @@ public sealed class DeliverCueConsumer(
         // During a rotation's grace period the previous secret signs too (§9.4).
         var snapshot = await session.LoadAsync<ExecutionSnapshot>(message.ExecutionId.ToString("D"), context.CancellationToken);
         var secrets = keys.ValidAt(time.GetUtcNow());
+        var cueVersion = snapshot is null ? target.Version : (long?)null;
+
+        // The audit log shows the attempt as started while the receiver works; the publish runs beside the
+        // POST so it adds no delay, and completes before the result is published.
+        var started = context.Publish(new DeliveryStarted(message.ExecutionId, message.CueId, message.ScheduledFor, message.TriggeredBy,
+            message.Attempt, time.GetUtcNow(), cueVersion), context.CancellationToken);
         var outcome = snapshot is null
             ? await sender.SendAsync(target, target.Name, target.Payload, secrets, message, context.CancellationToken)
             : await sender.SendAsync(target, snapshot.CueName, snapshot.Payload, secrets, message, context.CancellationToken);
@@ -61,6 +67,7 @@ public sealed class DeliverCueConsumer(
             await responses.SaveAsync(message.ExecutionId, message.Attempt, body, context.CancellationToken);
         }
 
+        await started;
         if (outcome.Result != AttemptResult.Success && nextAttemptAt is null && target.OnFailureWebhook is not null)
         {
             await context.Publish(new NotifyCueFailed(message.ExecutionId, message.CueId, message.ScheduledFor, message.Attempt,
@@ -81,7 +88,7 @@ public sealed class DeliverCueConsumer(
             outcome.RemoteAddress,
             retryAfterSeconds,
             nextAttemptAt,
-            snapshot is null ? target.Version : null));
+            cueVersion));
     }
 
     private static string ToWire(AttemptResult result) => result switch

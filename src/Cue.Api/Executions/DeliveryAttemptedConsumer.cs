@@ -33,16 +33,14 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
         var appended = false;
         if (state is null)
         {
-            var cue = await CueAsSentAsync(session, m, context.CancellationToken);
-            if (cue is null)
+            execution = await ExecutionStreams.StartAsync(session, m.ExecutionId, m.CueId, m.ScheduledFor, m.TriggeredBy, m.StartedAt, m.CueVersion,
+                recorded, context.CancellationToken);
+            if (execution is null)
             {
                 logger.LogWarning("Attempt {Attempt} of execution {ExecutionId} names unknown cue {CueId}; not recorded", m.Attempt, m.ExecutionId, m.CueId);
             }
             else
             {
-                var created = new ExecutionCreated(m.ExecutionId, m.CueId, cue.AccountId, cue.Name, m.ScheduledFor, m.TriggeredBy, cue.Payload, m.StartedAt);
-                session.Events.StartStream<ExecutionView>(streamId, created, recorded);
-                execution = ExecutionView.Create(created);
                 appended = true;
             }
         }
@@ -71,18 +69,6 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
 
         await RecordOutcomeFromResponseAsync(session, m, streamId, state, responseBody, context.CancellationToken);
         await session.SaveChangesAsync(context.CancellationToken);
-    }
-
-    /// <summary>The cue as the attempt sent it: at the version the worker reported, which may be older than the view (or deleted since).</summary>
-    private static async Task<CueView?> CueAsSentAsync(IDocumentSession session, DeliveryAttempted m, CancellationToken cancellationToken)
-    {
-        var current = await session.LoadAsync<CueView>(m.CueId, cancellationToken);
-        if (m.CueVersion is not { } version || current?.Version == version)
-        {
-            return current;
-        }
-
-        return await session.Events.AggregateStreamAsync<CueView>(m.CueId, version, token: cancellationToken) ?? current;
     }
 
     /// <summary>

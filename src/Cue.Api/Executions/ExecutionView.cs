@@ -132,6 +132,19 @@ public sealed class ExecutionView
         UpdatedAt = e.UpdatedAt;
     }
 
+    public void Apply(AttemptStarted e)
+    {
+        Attempts = Math.Max(Attempts, e.Attempt);
+        StartedAt ??= e.StartedAt;
+        LastAttemptAt = e.StartedAt;
+        NextRetry = null;
+        UpdatedAt = e.StartedAt;
+        if (!IsFinal(Status))
+        {
+            Status = "delivering";
+        }
+    }
+
     public void Apply(AttemptRecorded e)
     {
         AttemptLog.Add(new AttemptView(e.Attempt, e.StartedAt, e.FinishedAt, (int)Math.Round((e.FinishedAt - e.StartedAt).TotalMilliseconds),

@@ -30,6 +30,7 @@ public static class ApiHosting
         {
             x.SetKebabCaseEndpointNameFormatter();
             x.AddConsumer<DeliveryAttemptedConsumer, DeliveryAttemptedConsumerDefinition>();
+            x.AddConsumer<DeliveryStartedConsumer, AuditConsumerDefinition<DeliveryStartedConsumer>>();
             x.AddConsumer<OccurrenceMissedConsumer, AuditConsumerDefinition<OccurrenceMissedConsumer>>();
             x.AddConsumer<CatchUpCappedConsumer, AuditConsumerDefinition<CatchUpCappedConsumer>>();
             x.UsingRabbitMq((context, cfg) =>

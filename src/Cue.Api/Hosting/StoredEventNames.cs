@@ -15,6 +15,7 @@ public static class StoredEventNames
         [typeof(CueCreated)] = "cue_created",
         [typeof(ExecutionCreated)] = "execution_created",
         [typeof(AttemptRecorded)] = "attempt_recorded",
+        [typeof(AttemptStarted)] = "attempt_started",
         [typeof(CueUpdated)] = "cue_updated",
         [typeof(CueDeleted)] = "cue_deleted",
         [typeof(CueCompleted)] = "cue_completed",

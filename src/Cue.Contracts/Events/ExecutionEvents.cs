@@ -66,6 +66,9 @@ public sealed record EvidenceUpdated(
     string? ValidationState,
     DateTimeOffset UpdatedAt);
 
+/// <summary>A delivery attempt began (the execution is <c>delivering</c> until its <see cref="AttemptRecorded"/>).</summary>
+public sealed record AttemptStarted(Guid ExecutionId, int Attempt, DateTimeOffset StartedAt);
+
 /// <summary>One delivery attempt finished (or was refused). Appended once per (execution, attempt).</summary>
 public sealed record AttemptRecorded(
     Guid ExecutionId,

@@ -19,6 +19,7 @@ public sealed class Wire_names
             ["Cue.Contracts.Events.CueCreated"] = "cue_created",
             ["Cue.Contracts.Events.ExecutionCreated"] = "execution_created",
             ["Cue.Contracts.Events.AttemptRecorded"] = "attempt_recorded",
+            ["Cue.Contracts.Events.AttemptStarted"] = "attempt_started",
             ["Cue.Contracts.Events.CueUpdated"] = "cue_updated",
             ["Cue.Contracts.Events.CueDeleted"] = "cue_deleted",
             ["Cue.Contracts.Events.CueCompleted"] = "cue_completed",
@@ -46,6 +47,7 @@ public sealed class Wire_names
             Assert.That(typeof(OccurrenceMissed).FullName, Is.EqualTo("Cue.Contracts.Messages.OccurrenceMissed"));
             Assert.That(typeof(CatchUpCapped).FullName, Is.EqualTo("Cue.Contracts.Messages.CatchUpCapped"));
             Assert.That(typeof(NotifyCueFailed).FullName, Is.EqualTo("Cue.Contracts.Messages.NotifyCueFailed"));
+            Assert.That(typeof(DeliveryStarted).FullName, Is.EqualTo("Cue.Contracts.Messages.DeliveryStarted"));
         });
     }
 
@@ -53,7 +55,7 @@ public sealed class Wire_names
     public void Messages_carry_no_payload_callback_secret_or_response_body()
     {
         var forbidden = new[] { "Payload", "Url", "Callback", "Secret", "Headers", "Email", "ApiKey", "Body" };
-        foreach (var type in new[] { typeof(DeliverCue), typeof(DeliveryAttempted), typeof(OccurrenceMissed), typeof(CatchUpCapped), typeof(NotifyCueFailed) })
+        foreach (var type in new[] { typeof(DeliverCue), typeof(DeliveryAttempted), typeof(OccurrenceMissed), typeof(CatchUpCapped), typeof(NotifyCueFailed), typeof(DeliveryStarted) })
         {
             var names = type.GetProperties().Select(p => p.Name).ToList();
             Assert.That(names.Where(n => forbidden.Any(f => n.Contains(f, StringComparison.Ordinal))), Is.Empty, type.Name);

@@ -81,6 +81,32 @@ public sealed class Firing_and_replaying
     }
 
     [Test]
+    public async Task While_the_receiver_works_the_execution_is_delivering_with_its_attempt_counted()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.AnswerAfter = TimeSpan.FromSeconds(4);
+        var soon = Timestamps.TruncateToMilliseconds(DateTimeOffset.UtcNow.AddSeconds(1));
+        var cueId = await CreateAsync(receiver, new { type = "once", at = Timestamps.ToWire(soon) });
+
+        Assert.That(await receiver.WaitForAsync(1, Patience), Has.Count.EqualTo(1), stack.Logs());
+        var list = await api.PollAsync($"/v1/executions?cue_id={cueId}", account.ApiKey,
+            j => j.GetProperty("executions").GetArrayLength() == 1 && j.GetProperty("executions")[0].GetProperty("status").GetString() == "delivering",
+            TimeSpan.FromSeconds(3));
+        var delivering = list.GetProperty("executions")[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(delivering.GetProperty("status").GetString(), Is.EqualTo("delivering"), stack.Logs());
+            Assert.That(delivering.GetProperty("attempts").GetInt32(), Is.EqualTo(1));
+            Assert.That(delivering.GetProperty("started_at").ValueKind, Is.EqualTo(JsonValueKind.String));
+            Assert.That(delivering.GetProperty("scheduled_for").GetString(), Is.EqualTo(Timestamps.ToWire(soon)));
+        });
+
+        var done = await ExecutionAsync(delivering.GetProperty("id").GetString()!, "success");
+        Assert.That(done.GetProperty("status").GetString(), Is.EqualTo("success"), stack.Logs());
+        Assert.That(done.GetProperty("attempts").GetInt32(), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task An_idempotency_key_returns_the_first_execution_and_creates_nothing()
     {
         await using var receiver = await WebhookReceiver.StartAsync();

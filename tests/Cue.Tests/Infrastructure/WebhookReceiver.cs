@@ -31,6 +31,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>The body of 2xx answers (a receiver can report an outcome in it, §9.5).</summary>
     public string SuccessBody { get; set; } = "{\"ok\": true}";
 
+    /// <summary>How long the receiver works before it answers (the request is recorded on arrival).</summary>
+    public TimeSpan AnswerAfter { get; set; } = TimeSpan.Zero;
+
     public IReadOnlyList<ReceivedWebhook> Received
     {
         get
@@ -103,7 +106,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
         context.Response.StatusCode = lastStatus;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(lastStatus < 300 ? SuccessBody : "{\"error\": \"scripted failure\"}");
         arrived.Release();
+        if (AnswerAfter > TimeSpan.Zero)
+        {
+            await Task.Delay(AnswerAfter);
+        }
+
+        await context.Response.WriteAsync(lastStatus < 300 ? SuccessBody : "{\"error\": \"scripted failure\"}");
     }
 }
