@@ -24,9 +24,11 @@ public sealed class DeliverCueConsumer(
     public async Task Consume(ConsumeContext<DeliverCue> context)
     {
         var message = context.Message;
+        using var activity = DeliveryTelemetry.StartDeliver(message);
         var target = await session.LoadAsync<DeliveryTarget>(message.CueId, context.CancellationToken);
         if (target is null)
         {
+            DeliveryTelemetry.Dropped(activity);
             logger.LogWarning("Cue {CueId} has no delivery view; execution {ExecutionId} attempt {Attempt} is dropped", message.CueId, message.ExecutionId, message.Attempt);
             return;
         }
@@ -57,6 +59,8 @@ public sealed class DeliverCueConsumer(
             nextAttemptAt = outcome.FinishedAt + delay.Wait;
             retryAfterSeconds = delay.RetryAfterSeconds;
         }
+
+        DeliveryTelemetry.Attempted(activity, message, outcome, ToWire(outcome.Result), nextAttemptAt is not null);
 
         logger.LogInformation(
             "Execution {ExecutionId} attempt {Attempt} of cue {CueId}: {Result} {HttpStatus} in {DurationMs} ms",

@@ -13,6 +13,7 @@ internal static class DeliveryHosting
     public static WebApplicationBuilder AddCueDelivery(this WebApplicationBuilder builder)
     {
         var postgres = Settings.Postgres(builder.Configuration);
+        builder.AddCueTelemetry("cue-delivery");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 

@@ -12,6 +12,7 @@ internal static class SchedulerHosting
     public static WebApplicationBuilder AddCueScheduler(this WebApplicationBuilder builder)
     {
         var postgres = Settings.Postgres(builder.Configuration);
+        builder.AddCueTelemetry("cue-scheduler");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
         builder.Services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -19,6 +20,7 @@ internal static class SchedulerHosting
         builder.Services.AddSingleton<SchedulerHeartbeat>();
         builder.Services.AddSingleton<Dispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+        builder.Services.AddHostedService<QueueDepthGauge>();
 
         builder.Services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) => cfg.UseCueHost(builder.Configuration)));
 

@@ -3,6 +3,7 @@ using Cue.Contracts;
 using Cue.Contracts.Events;
 using Cue.Contracts.Messages;
 using Cue.Delivery.Sending;
+using Cue.Hosting;
 using JasperFx.Events;
 using Marten;
 using MassTransit;
@@ -18,6 +19,11 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
     public async Task Consume(ConsumeContext<DeliveryAttempted> context)
     {
         var m = context.Message;
+        using var activity = CueTelemetry.Source.StartActivity("cue.record_attempt");
+        activity?.SetTag(CueTelemetry.ExecutionId, m.ExecutionId.ToString("D"));
+        activity?.SetTag(CueTelemetry.CueId, m.CueId);
+        activity?.SetTag(CueTelemetry.Attempt, m.Attempt);
+        activity?.SetTag(CueTelemetry.Result, m.Result);
         // A session of its own per attempt: a retried message must not inherit a failed unit of work.
         await using var session = store.LightweightSession();
         var streamId = m.ExecutionId.ToString("D");

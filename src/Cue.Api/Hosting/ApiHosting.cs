@@ -20,6 +20,7 @@ public static class ApiHosting
     public static WebApplicationBuilder AddCueApi(this WebApplicationBuilder builder)
     {
         var postgres = Settings.Postgres(builder.Configuration);
+        builder.AddCueTelemetry("cue-api");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.ServerLimitBytes);
         builder.Services.AddCueMarten(postgres);

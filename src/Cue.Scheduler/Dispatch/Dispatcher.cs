@@ -108,11 +108,13 @@ public sealed class Dispatcher(
 
         await Task.WhenAll(plans.Select(async plan =>
         {
+            using var activity = DispatchTelemetry.StartFire(plan, now);
             try
             {
                 foreach (var message in plan.AllMessages())
                 {
                     await bus.Publish(message, message.GetType(), cancellationToken);
+                    DispatchTelemetry.Published(message, plan.Advance.Entry, time.GetUtcNow());
                 }
 
                 lock (advances)
@@ -122,6 +124,7 @@ public sealed class Dispatcher(
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                DispatchTelemetry.Failed(activity, ex);
                 logger.LogWarning(ex, "Publishing the fire of cue {CueId} due {DueAt} failed; it will be claimed again", plan.Advance.Entry.CueId, plan.Advance.Entry.DueAt);
                 lock (failed)
                 {

@@ -13,9 +13,10 @@ public sealed class CueStack : IAsyncDisposable
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static CueStack? shared;
 
-    private CueStack(IReadOnlyDictionary<string, string> environment, string postgres)
+    private CueStack(IReadOnlyDictionary<string, string> environment, string postgres, OtlpCollector telemetry)
     {
         Postgres = postgres;
+        Telemetry = telemetry;
         Api = new CueProcess("Cue.Api", FreePort(), environment);
         Scheduler = new CueProcess("Cue.Scheduler", FreePort(), environment);
         Delivery = new CueProcess("Cue.Delivery", FreePort(), environment);
@@ -26,6 +27,9 @@ public sealed class CueStack : IAsyncDisposable
     public CueProcess Delivery { get; }
     public string Postgres { get; }
 
+    /// <summary>What the three services export over OTLP (every test's spans, metrics and logs land here).</summary>
+    public OtlpCollector Telemetry { get; }
+
     public static async Task<CueStack> SharedAsync()
     {
         await Gate.WaitAsync();
@@ -35,6 +39,7 @@ public sealed class CueStack : IAsyncDisposable
             {
                 Leftovers.EndAll();
                 var (postgres, rabbit) = await TestServices.GetAsync();
+                var telemetry = await OtlpCollector.StartAsync();
                 var environment = new Dictionary<string, string>
                 {
                     ["ConnectionStrings__Postgres"] = postgres,
@@ -52,7 +57,13 @@ public sealed class CueStack : IAsyncDisposable
                     ["RateLimits__AnonymousPerMinute"] = "1000000",
                     ["RateLimits__RegisterPerMinute"] = "1000000",
                 };
-                var stack = new CueStack(environment, postgres);
+                // Telemetry is on in the test stack, as in production, so every end-to-end test runs with it.
+                foreach (var (key, value) in telemetry.Environment)
+                {
+                    environment[key] = value;
+                }
+
+                var stack = new CueStack(environment, postgres, telemetry);
                 // The API owns the schema: it goes first.
                 await stack.Api.StartAsync();
                 await Task.WhenAll(stack.Scheduler.StartAsync(), stack.Delivery.StartAsync());
@@ -85,6 +96,7 @@ public sealed class CueStack : IAsyncDisposable
     {
         await Task.WhenAll(Scheduler.DisposeAsync().AsTask(), Delivery.DisposeAsync().AsTask());
         await Api.DisposeAsync();
+        await Telemetry.DisposeAsync();
     }
 
     public static int FreePort()
