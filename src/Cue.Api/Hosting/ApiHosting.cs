@@ -29,6 +29,7 @@ public static class ApiHosting
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            x.AddCueBrokerHealth();
             x.AddConsumer<DeliveryAttemptedConsumer, DeliveryAttemptedConsumerDefinition>();
             x.AddConsumer<OccurrenceMissedConsumer, AuditConsumerDefinition<OccurrenceMissedConsumer>>();
             x.AddConsumer<CatchUpCappedConsumer, AuditConsumerDefinition<CatchUpCappedConsumer>>();
