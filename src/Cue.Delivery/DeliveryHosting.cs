@@ -52,6 +52,7 @@ internal static class DeliveryHosting
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            x.AddCueBrokerHealth();
             x.AddConsumer<DeliverCueConsumer, DeliverCueConsumerDefinition>();
             x.AddConsumer<NotifyCueFailedConsumer, NotifyCueFailedConsumerDefinition>();
             x.UsingRabbitMq((context, cfg) =>

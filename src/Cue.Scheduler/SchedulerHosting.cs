@@ -1,6 +1,7 @@
 using Cue.Hosting;
 using Cue.Scheduler.Dispatch;
 using Cue.Scheduler.DueIndex;
+using Cue.Scheduler.Health;
 using MassTransit;
 using Npgsql;
 using Quartz;
@@ -22,7 +23,11 @@ internal static class SchedulerHosting
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         builder.Services.AddHostedService<QueueDepthGauge>();
 
-        builder.Services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) => cfg.UseCueHost(builder.Configuration)));
+        builder.Services.AddMassTransit(x =>
+        {
+            x.AddCueBrokerHealth();
+            x.UsingRabbitMq((_, cfg) => cfg.UseCueHost(builder.Configuration));
+        });
 
         var tick = builder.Configuration.GetSection(DispatchOptions.Section).Get<DispatchOptions>()?.TickInterval
             ?? new DispatchOptions().TickInterval;
@@ -48,7 +53,9 @@ internal static class SchedulerHosting
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
 
         builder.Services.AddHealthChecks()
-            .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag]);
+            .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag])
+            .AddCheck<QuartzHealthCheck>("quartz", tags: [HealthEndpoints.ReadyTag])
+            .AddCheck<DispatchLagHealthCheck>("dispatch_lag", tags: [HealthEndpoints.ReadyTag]);
         return builder;
     }
 }

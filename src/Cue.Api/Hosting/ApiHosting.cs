@@ -30,6 +30,7 @@ public static class ApiHosting
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            x.AddCueBrokerHealth();
             x.AddConsumer<DeliveryAttemptedConsumer, DeliveryAttemptedConsumerDefinition>();
             x.AddConsumer<DeliveryStartedConsumer, AuditConsumerDefinition<DeliveryStartedConsumer>>();
             x.AddConsumer<OccurrenceMissedConsumer, AuditConsumerDefinition<OccurrenceMissedConsumer>>();
