@@ -16,6 +16,7 @@ public sealed class CueStack : IAsyncDisposable
     private CueStack(IReadOnlyDictionary<string, string> environment, string postgres)
     {
         Postgres = postgres;
+        Environment = environment;
         Api = new CueProcess("Cue.Api", FreePort(), environment);
         Scheduler = new CueProcess("Cue.Scheduler", FreePort(), environment);
         Delivery = new CueProcess("Cue.Delivery", FreePort(), environment);
@@ -25,6 +26,9 @@ public sealed class CueStack : IAsyncDisposable
     public CueProcess Scheduler { get; }
     public CueProcess Delivery { get; }
     public string Postgres { get; }
+
+    /// <summary>What every service process of this stack is started with: extra instances (scale-out tests) take the same.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; }
 
     public static async Task<CueStack> SharedAsync()
     {
