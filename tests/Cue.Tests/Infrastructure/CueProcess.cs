@@ -43,7 +43,8 @@ public sealed class CueProcess(string project, int port, IReadOnlyDictionary<str
         generation++;
         var logDirectory = Path.Combine(TestContext.CurrentContext.WorkDirectory, "service-logs");
         Directory.CreateDirectory(logDirectory);
-        LogPath = Path.Combine(logDirectory, $"{Project}-{Environment.ProcessId}-{generation}.log");
+        // The port tells apart two instances of one project (scale-out tests run a second scheduler and delivery).
+        LogPath = Path.Combine(logDirectory, $"{Project}-{BaseAddress.Port}-{Environment.ProcessId}-{generation}.log");
         log = new StreamWriter(LogPath, append: false) { AutoFlush = true };
         var writer = log;
         process = new Process { StartInfo = info, EnableRaisingEvents = true };

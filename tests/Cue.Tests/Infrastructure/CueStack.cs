@@ -17,6 +17,7 @@ public sealed class CueStack : IAsyncDisposable
     {
         Postgres = postgres;
         Telemetry = telemetry;
+        Environment = environment;
         Api = new CueProcess("Cue.Api", FreePort(), environment);
         Scheduler = new CueProcess("Cue.Scheduler", FreePort(), environment);
         Delivery = new CueProcess("Cue.Delivery", FreePort(), environment);
@@ -29,6 +30,8 @@ public sealed class CueStack : IAsyncDisposable
 
     /// <summary>What the three services export over OTLP (every test's spans, metrics and logs land here).</summary>
     public OtlpCollector Telemetry { get; }
+    /// <summary>What every service process of this stack is started with: extra instances (scale-out tests) take the same.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; }
 
     public static async Task<CueStack> SharedAsync()
     {
