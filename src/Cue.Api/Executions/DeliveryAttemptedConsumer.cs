@@ -144,7 +144,40 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
     }
 }
 
-public sealed class DeliveryAttemptedConsumerDefinition : AuditConsumerDefinition<DeliveryAttemptedConsumer>;
+/// <summary>
+/// An attempt's start and its result are consumed from one queue, one execution at a time in each API
+/// process (a partition per execution id): the two reports of a fast attempt arrive together, and would
+/// otherwise both try to start the execution's stream and retry on the collision.
+/// </summary>
+public static class ExecutionAuditEndpoint
+{
+    public const string Name = "execution-audit";
+
+    /// <summary>Shared by the endpoint's consumers (one partitioner per endpoint, or nothing is serialised).</summary>
+    public static readonly IPartitioner Partitioner = new MassTransit.Middleware.Partitioner(16, new MassTransit.Middleware.Murmur3UnsafeHashGenerator());
+}
+
+public sealed class DeliveryAttemptedConsumerDefinition : AuditConsumerDefinition<DeliveryAttemptedConsumer>
+{
+    public DeliveryAttemptedConsumerDefinition() => EndpointName = ExecutionAuditEndpoint.Name;
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<DeliveryAttemptedConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        consumerConfigurator.Message<DeliveryAttempted>(m => m.UsePartitioner(ExecutionAuditEndpoint.Partitioner, c => c.Message.ExecutionId));
+        base.ConfigureConsumer(endpointConfigurator, consumerConfigurator, context);
+    }
+}
+
+public sealed class DeliveryStartedConsumerDefinition : AuditConsumerDefinition<DeliveryStartedConsumer>
+{
+    public DeliveryStartedConsumerDefinition() => EndpointName = ExecutionAuditEndpoint.Name;
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<DeliveryStartedConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        consumerConfigurator.Message<DeliveryStarted>(m => m.UsePartitioner(ExecutionAuditEndpoint.Partitioner, c => c.Message.ExecutionId));
+        base.ConfigureConsumer(endpointConfigurator, consumerConfigurator, context);
+    }
+}
 
 /// <summary>
 /// The API's consumers append to the audit log: a quorum queue, and retries that outlast a short
@@ -160,7 +193,8 @@ public class AuditConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer>
             rabbit.SetQuorumQueue();
         }
 
-        endpointConfigurator.UseMessageRetry(r => r.Intervals(
+        // On the consumer, not the endpoint: consumers that share an endpoint must not stack endpoint retries.
+        consumerConfigurator.UseMessageRetry(r => r.Intervals(
             TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30)));
     }
 }

@@ -32,7 +32,7 @@ public static class ApiHosting
             x.SetKebabCaseEndpointNameFormatter();
             x.AddCueBrokerHealth();
             x.AddConsumer<DeliveryAttemptedConsumer, DeliveryAttemptedConsumerDefinition>();
-            x.AddConsumer<DeliveryStartedConsumer, AuditConsumerDefinition<DeliveryStartedConsumer>>();
+            x.AddConsumer<DeliveryStartedConsumer, DeliveryStartedConsumerDefinition>();
             x.AddConsumer<OccurrenceMissedConsumer, AuditConsumerDefinition<OccurrenceMissedConsumer>>();
             x.AddConsumer<CatchUpCappedConsumer, AuditConsumerDefinition<CatchUpCappedConsumer>>();
             x.UsingRabbitMq((context, cfg) =>

@@ -15,7 +15,7 @@ namespace Cue.Tests.EndToEnd;
 public sealed class Broker_queues
 {
     /// <summary>The receive endpoints of the API (audit consumers) and of Delivery.</summary>
-    private static readonly string[] CueQueues = ["deliver-cue", "notify-cue-failed", "delivery-attempted", "occurrence-missed", "catch-up-capped"];
+    private static readonly string[] CueQueues = ["deliver-cue", "notify-cue-failed", "execution-audit", "occurrence-missed", "catch-up-capped"];
 
     [Test]
     public async Task Every_cue_queue_is_durable_and_quorum()

@@ -54,9 +54,13 @@ public sealed class Tracing_one_fire
         Assert.That(received, Has.Count.EqualTo(1), stack.Logs());
         var (traceId, postSpanId) = ParseTraceparent(received[0].Header("traceparent"));
 
-        // Each service exports its batch a fraction of a second after the span ends; the audit append is last.
+        // Each service exports its batch a fraction of a second after the span ends, each on its own
+        // schedule: the worker's cue.deliver (which ends after its last publish) may land after the audit append.
         var spans = await stack.Telemetry.WaitForSpansAsync(
-            all => all.Any(s => s.Name == "cue.record_attempt" && s.Tag("cue.execution_id") == executionId),
+            all => all.Any(s => s.Name == "cue.record_attempt" && s.Tag("cue.execution_id") == executionId)
+                && all.Any(s => s.Name == "cue.deliver" && s.Tag("cue.execution_id") == executionId)
+                && all.Any(s => s.Name == "cue.fire" && s.Tag("cue.id") == cueId)
+                && all.Any(s => s.TraceId == traceId && s.SpanId == postSpanId),
             Patience);
         var trace = spans.Where(s => s.TraceId == traceId).ToDictionary(s => s.SpanId);
         var dump = string.Join('\n', trace.Values.Select(s => s.ToString()));
