@@ -7,7 +7,6 @@
 // Run as a script, it checks itself against the published vectors:
 //   node docs/examples/verify.mjs docs/webhook-test-vectors.json
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 
 export const TOLERANCE_SECONDS = 300;
 
@@ -42,7 +41,7 @@ export function verify(signatureHeader, timestampHeader, body, secrets, now = Da
   return matched ? 'valid' : 'no_match';
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] === import.meta.filename) {
   const { readFileSync } = await import('node:fs');
   const { vectors } = JSON.parse(readFileSync(process.argv[2], 'utf8'));
   let failures = 0;

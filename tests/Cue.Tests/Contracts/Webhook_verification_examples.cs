@@ -58,6 +58,20 @@ public sealed class Webhook_verification_examples
             PlainVerifier.IsValid(vector.Signature, vector.Timestamp, vector.Body, vector.Secrets, DateTimeOffset.FromUnixTimeSeconds(vector.Now)),
             Is.EqualTo(vector.Expected == "valid"));
 
+    [TestCase("python", "verify.py")]
+    [TestCase("js", "verify.mjs")]
+    [TestCase("csharp", "PlainVerifier.cs")]
+    public void The_guide_shows_the_tested_code(string language, string file)
+    {
+        // docs/webhooks.md quotes the example files; a quote that drifts from the tested file is untested code.
+        var guide = File.ReadAllText(Path.Combine(Paths.RepositoryRoot, "docs", "webhooks.md")).ReplaceLineEndings("\n");
+        var source = File.ReadAllText(Path.Combine(Paths.RepositoryRoot, "docs", "examples", file)).ReplaceLineEndings("\n");
+        var fence = "```" + language + "\n";
+        var blocks = guide.Split(fence).Skip(1).Select(b => b[..b.IndexOf("```", StringComparison.Ordinal)]).ToList();
+
+        Assert.That(blocks.Count(b => b.Length > 500 && source.Contains(b, StringComparison.Ordinal)), Is.EqualTo(1), $"a ```{language} block quoting {file}");
+    }
+
     private static (int ExitCode, string Output) Run(string interpreter, string script, string vectorsFile)
     {
         var start = new ProcessStartInfo(interpreter)
