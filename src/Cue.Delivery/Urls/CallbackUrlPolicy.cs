@@ -223,7 +223,11 @@ public static partial class CallbackUrlPolicy
     /// Creation-time DNS check (§8.4): rejected if any address the name resolves to is blocked. A lookup
     /// that fails or takes over the budget accepts the URL and leaves the decision to connect time.
     /// </summary>
-    public static async Task<UrlRejection?> CheckResolvedAsync(CallbackUrl url, TimeSpan budget, CancellationToken cancellationToken)
+    public static Task<UrlRejection?> CheckResolvedAsync(CallbackUrl url, TimeSpan budget, CancellationToken cancellationToken) =>
+        CheckResolvedAsync(url, budget, HostResolvers.System, cancellationToken);
+
+    /// <inheritdoc cref="CheckResolvedAsync(CallbackUrl, TimeSpan, CancellationToken)"/>
+    public static async Task<UrlRejection?> CheckResolvedAsync(CallbackUrl url, TimeSpan budget, HostResolver resolver, CancellationToken cancellationToken)
     {
         if (url.Literal is not null || url.IsLoopbackName)
         {
@@ -234,7 +238,7 @@ public static partial class CallbackUrlPolicy
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(budget);
-            var addresses = await Dns.GetHostAddressesAsync(url.Host, timeout.Token);
+            var addresses = await resolver(url.Host, timeout.Token);
             return addresses.Any(AddressPolicy.IsBlocked) ? Blocked("The callback host resolves to a blocked address.") : null;
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
