@@ -139,11 +139,6 @@ public static partial class CallbackUrlPolicy
         else
         {
             var lowered = hostPart.ToLowerInvariant();
-            if (lowered.EndsWith('.'))
-            {
-                lowered = lowered[..^1];
-            }
-
             if (lowered.Length == 0)
             {
                 return Invalid("The URL has no host.");
@@ -156,6 +151,17 @@ public static partial class CallbackUrlPolicy
             catch (ArgumentException)
             {
                 return Invalid("The host is not a valid internationalised domain name.");
+            }
+
+            // After IDNA, as §8.1 orders it: an ideographic full stop (U+3002) is a trailing dot too.
+            if (lowered.EndsWith('.'))
+            {
+                lowered = lowered[..^1];
+            }
+
+            if (lowered.Length == 0)
+            {
+                return Invalid("The URL has no host.");
             }
 
             var labels = lowered.Split('.');
