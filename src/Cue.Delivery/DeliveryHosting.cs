@@ -27,19 +27,9 @@ internal static class DeliveryHosting
             opts.Schema.For<ExecutionSnapshot>();
         }).UseLightweightSessions();
 
-        builder.Services.AddSingleton<GuardedConnector>();
+        builder.Services.AddSingleton(_ => new GuardedConnector());
         builder.Services.AddHttpClient(WebhookSender.ClientName)
-            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
-            {
-                AllowAutoRedirect = false,
-                UseProxy = false,
-                UseCookies = false,
-                AutomaticDecompression = System.Net.DecompressionMethods.None,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-                ConnectTimeout = TimeSpan.FromSeconds(10),
-                ConnectCallback = sp.GetRequiredService<GuardedConnector>().ConnectAsync,
-                SslOptions = { EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13 },
-            })
+            .ConfigurePrimaryHttpMessageHandler(sp => WebhookSender.CreateHandler(sp.GetRequiredService<GuardedConnector>()))
             // Every attempt is a recorded attempt: no resilience handler may retry behind the audit log's back.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         builder.Services.AddTransient(sp => new WebhookSender(

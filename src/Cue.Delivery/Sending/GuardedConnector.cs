@@ -14,9 +14,12 @@ public sealed class DestinationBlockedException(string message) : Exception(mess
 /// the name itself, refuses the connection if any address is blocked, connects to a vetted address and
 /// checks the socket's peer is that address — so the address checked is the address connected, and DNS
 /// rebinding has nothing to exploit. TLS SNI and Host stay the original name (the handler does that).
+/// The resolver is the operating system's unless a test plays DNS.
 /// </summary>
-public sealed class GuardedConnector
+public sealed class GuardedConnector(HostResolver? resolver = null)
 {
+    private readonly HostResolver resolver = resolver ?? HostResolvers.System;
+
     public static readonly HttpRequestOptionsKey<bool> AllowLoopback = new("cue.allow-loopback");
     public static readonly HttpRequestOptionsKey<StrongBox<string?>> ConnectedAddress = new("cue.connected-address");
 
@@ -85,7 +88,7 @@ public sealed class GuardedConnector
         host == "localhost" || host.EndsWith(".localhost", StringComparison.Ordinal)
         || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && AddressPolicy.IsLoopback(ip));
 
-    private static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
+    private async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
     {
         if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
         {
@@ -98,7 +101,7 @@ public sealed class GuardedConnector
             return [IPAddress.Loopback, IPAddress.IPv6Loopback];
         }
 
-        var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
+        var addresses = await resolver(host, cancellationToken);
         if (addresses.Length == 0)
         {
             throw new SocketException((int)SocketError.HostNotFound);

@@ -35,6 +35,22 @@ public sealed class WebhookSender(HttpClient client, GuardedConnector connector,
 
     public static readonly string UserAgent = "Cue/" + ServiceVersion.Current;
 
+    /// <summary>
+    /// The webhook client's handler (§8.4): every connect goes through <paramref name="connector"/>, no
+    /// redirects, no ambient proxy, TLS 1.2 or later.
+    /// </summary>
+    public static SocketsHttpHandler CreateHandler(GuardedConnector connector) => new()
+    {
+        AllowAutoRedirect = false,
+        UseProxy = false,
+        UseCookies = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        ConnectCallback = connector.ConnectAsync,
+        SslOptions = { EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13 },
+    };
+
     public Task<AttemptOutcome> SendAsync(DeliveryTarget target, string cueName, string payload, IReadOnlyList<string> secrets, DeliverCue message, CancellationToken cancellationToken)
     {
         var body = WebhookBody.Build(message.Attempt, message.CueId, message.ExecutionId, cueName, payload, message.ScheduledFor);

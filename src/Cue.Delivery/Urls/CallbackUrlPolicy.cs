@@ -139,11 +139,6 @@ public static partial class CallbackUrlPolicy
         else
         {
             var lowered = hostPart.ToLowerInvariant();
-            if (lowered.EndsWith('.'))
-            {
-                lowered = lowered[..^1];
-            }
-
             if (lowered.Length == 0)
             {
                 return Invalid("The URL has no host.");
@@ -156,6 +151,17 @@ public static partial class CallbackUrlPolicy
             catch (ArgumentException)
             {
                 return Invalid("The host is not a valid internationalised domain name.");
+            }
+
+            // After IDNA, as §8.1 orders it: an ideographic full stop (U+3002) is a trailing dot too.
+            if (lowered.EndsWith('.'))
+            {
+                lowered = lowered[..^1];
+            }
+
+            if (lowered.Length == 0)
+            {
+                return Invalid("The URL has no host.");
             }
 
             var labels = lowered.Split('.');
@@ -223,7 +229,11 @@ public static partial class CallbackUrlPolicy
     /// Creation-time DNS check (§8.4): rejected if any address the name resolves to is blocked. A lookup
     /// that fails or takes over the budget accepts the URL and leaves the decision to connect time.
     /// </summary>
-    public static async Task<UrlRejection?> CheckResolvedAsync(CallbackUrl url, TimeSpan budget, CancellationToken cancellationToken)
+    public static Task<UrlRejection?> CheckResolvedAsync(CallbackUrl url, TimeSpan budget, CancellationToken cancellationToken) =>
+        CheckResolvedAsync(url, budget, HostResolvers.System, cancellationToken);
+
+    /// <inheritdoc cref="CheckResolvedAsync(CallbackUrl, TimeSpan, CancellationToken)"/>
+    public static async Task<UrlRejection?> CheckResolvedAsync(CallbackUrl url, TimeSpan budget, HostResolver resolver, CancellationToken cancellationToken)
     {
         if (url.Literal is not null || url.IsLoopbackName)
         {
@@ -234,7 +244,7 @@ public static partial class CallbackUrlPolicy
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(budget);
-            var addresses = await Dns.GetHostAddressesAsync(url.Host, timeout.Token);
+            var addresses = await resolver(url.Host, timeout.Token);
             return addresses.Any(AddressPolicy.IsBlocked) ? Blocked("The callback host resolves to a blocked address.") : null;
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
