@@ -23,6 +23,7 @@ public static class ApiHosting
         builder.AddCueTelemetry("cue-api");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.ServerLimitBytes);
+        builder.AddCueTransport();
         builder.Services.AddCueMarten(postgres);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
         builder.Services.AddSingleton<AttemptResponses>();
@@ -88,6 +89,7 @@ public static class ApiHosting
 
     public static WebApplication MapCueApi(this WebApplication app)
     {
+        app.UseCueTransport();
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
         app.UseCueRateLimits();
