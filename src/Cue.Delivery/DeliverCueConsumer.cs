@@ -25,7 +25,12 @@ public sealed class DeliverCueConsumer(
     {
         var message = context.Message;
         using var activity = DeliveryTelemetry.StartDeliver(message);
-        var target = await session.LoadAsync<DeliveryTarget>(message.CueId, context.CancellationToken);
+        // The cue's delivery view and the execution's payload snapshot in one round trip (the keys depend on the cue).
+        var batch = session.CreateBatchQuery();
+        var targetLoad = batch.Load<DeliveryTarget>(message.CueId);
+        var snapshotLoad = batch.Load<ExecutionSnapshot>(message.ExecutionId.ToString("D"));
+        await batch.Execute(context.CancellationToken);
+        var target = await targetLoad;
         if (target is null)
         {
             DeliveryTelemetry.Dropped(activity);
@@ -39,7 +44,7 @@ public sealed class DeliverCueConsumer(
         // Every attempt after an execution exists delivers its snapshot; a scheduled execution's first
         // attempt delivers the cue as it is now and reports which version that was.
         // During a rotation's grace period the previous secret signs too (§9.4).
-        var snapshot = await session.LoadAsync<ExecutionSnapshot>(message.ExecutionId.ToString("D"), context.CancellationToken);
+        var snapshot = await snapshotLoad;
         var secrets = keys.ValidAt(time.GetUtcNow());
         var cueVersion = snapshot is null ? target.Version : (long?)null;
 

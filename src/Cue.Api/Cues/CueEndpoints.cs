@@ -42,13 +42,21 @@ public static partial class CueEndpoints
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request);
         var created = await CueDraft.ParseAsync(body, caller, Secrets.NewCueId(), time.GetUtcNow(), context.RequestAborted);
 
-        // The contract's order: the duplicate name (409) before the cue limit (403); the unique index still decides races.
-        if (await session.Query<CueView>().AnyAsync(c => c.AccountId == caller.AccountId && c.Name == created.Name, context.RequestAborted))
+        try
         {
-            throw DuplicateName(created.Name);
+            await quotas.EnsureCueAllowedAsync(session, caller, context.RequestAborted);
         }
+        catch (ApiError error) when (error.Code == "cue_limit_exceeded")
+        {
+            // The contract's order is the duplicate name (409) before the cue limit (403). Below the limit the
+            // unique index reports a duplicate at save, so the name is only looked up here.
+            if (await session.Query<CueView>().AnyAsync(c => c.AccountId == caller.AccountId && c.Name == created.Name, context.RequestAborted))
+            {
+                throw DuplicateName(created.Name);
+            }
 
-        await quotas.EnsureCueAllowedAsync(session, caller, context.RequestAborted);
+            throw;
+        }
 
         session.Events.StartStream<CueView>(created.CueId, created);
         try
