@@ -24,6 +24,14 @@ public sealed class CueProcess(string project, int port, IReadOnlyDictionary<str
             return;
         }
 
+        Launch();
+        await WaitReadyAsync(TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Starts the process without waiting for readiness, for tests of a service that must not become ready.</summary>
+    public void Launch()
+    {
+
         var dll = Paths.ServiceDll(Project);
         var info = new ProcessStartInfo("dotnet", [dll])
         {
@@ -54,8 +62,6 @@ public sealed class CueProcess(string project, int port, IReadOnlyDictionary<str
         Leftovers.Record(process.Id);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-
-        await WaitReadyAsync(TimeSpan.FromSeconds(90));
     }
 
     /// <summary>SIGTERM and wait: the service shuts down as an operator's stop would make it.</summary>
