@@ -17,8 +17,8 @@ public sealed class Connecting_over_tls
 {
     private TestAuthority authority = null!;
     private TestAuthority stranger = null!;
-    private TlsPostgres postgres = null!;
-    private TlsRabbitMq rabbit = null!;
+    private PrivatePostgres postgres = null!;
+    private PrivateRabbitMq rabbit = null!;
     private string strangerCa = "";
 
     [OneTimeSetUp]
@@ -120,18 +120,16 @@ public sealed class Connecting_over_tls
         });
     }
 
-    private async Task StartPostgresAsync() => postgres = await TlsPostgres.StartAsync(authority);
+    private async Task StartPostgresAsync() => postgres = await PrivatePostgres.StartAsync(authority);
 
-    private async Task StartRabbitAsync() => rabbit = await TlsRabbitMq.StartAsync(authority);
+    private async Task StartRabbitAsync() => rabbit = await PrivateRabbitMq.StartAsync(authority);
 
-    private CueProcess Api(string postgresCa, string rabbitCa) => new("Cue.Api", CueStack.FreePort(), new Dictionary<string, string>
+    private CueProcess Api(string postgresCa, string rabbitCa)
     {
-        ["ConnectionStrings__Postgres"] = postgres.ConnectionString(postgresCa),
-        ["ConnectionStrings__RabbitMq"] = rabbit.Uri,
-        ["RabbitMq__CaCertificate"] = rabbitCa,
-        ["DOTNET_ENVIRONMENT"] = "Production",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-    });
+        var environment = CueStack.ServiceEnvironment(postgres.ConnectionString(postgresCa), rabbit.Uri);
+        environment["RabbitMq__CaCertificate"] = rabbitCa;
+        return new CueProcess("Cue.Api", CueStack.FreePort(), environment);
+    }
 
     /// <summary>Waits <paramref name="wait"/>, then reads <c>/health/ready</c> (status 0 when nothing answers).</summary>
     private static async Task<(HttpStatusCode Status, string Body)> ReadyAfterAsync(CueProcess api, TimeSpan wait)

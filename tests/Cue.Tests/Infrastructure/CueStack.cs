@@ -33,6 +33,25 @@ public sealed class CueStack : IAsyncDisposable
     /// <summary>What every service process of this stack is started with: extra instances (scale-out tests) take the same.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; }
 
+    /// <summary>The settings every test service process gets: the stores, and time units short enough for tests.</summary>
+    public static Dictionary<string, string> ServiceEnvironment(string postgres, string rabbit) => new()
+    {
+        ["ConnectionStrings__Postgres"] = postgres,
+        ["ConnectionStrings__RabbitMq"] = rabbit,
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["Delivery__BackoffUnit"] = "00:00:01",
+        ["Dispatch__TickInterval"] = "00:00:00.250",
+        ["Dispatch__Lease"] = "00:00:04",
+        // Catch-up tests wait out the missed threshold; the contract default (60 s) would make them slow.
+        ["Dispatch__MissedAfter"] = "00:00:08",
+        ["Logging__LogLevel__Default"] = "Information",
+        // The whole suite registers many accounts from 127.0.0.1; the limits' own tests run an API of their own.
+        ["Accounts__RateLimitPerMinute"] = "1000000",
+        ["RateLimits__AnonymousPerMinute"] = "1000000",
+        ["RateLimits__RegisterPerMinute"] = "1000000",
+    };
+
     public static async Task<CueStack> SharedAsync()
     {
         await Gate.WaitAsync();
@@ -40,26 +59,9 @@ public sealed class CueStack : IAsyncDisposable
         {
             if (shared is null)
             {
-                Leftovers.EndAll();
                 var (postgres, rabbit) = await TestServices.GetAsync();
                 var telemetry = await OtlpCollector.StartAsync();
-                var environment = new Dictionary<string, string>
-                {
-                    ["ConnectionStrings__Postgres"] = postgres,
-                    ["ConnectionStrings__RabbitMq"] = rabbit,
-                    ["DOTNET_ENVIRONMENT"] = "Production",
-                    ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                    ["Delivery__BackoffUnit"] = "00:00:01",
-                    ["Dispatch__TickInterval"] = "00:00:00.250",
-                    ["Dispatch__Lease"] = "00:00:04",
-                    // Catch-up tests wait out the missed threshold; the contract default (60 s) would make them slow.
-                    ["Dispatch__MissedAfter"] = "00:00:08",
-                    ["Logging__LogLevel__Default"] = "Information",
-                    // The whole suite registers many accounts from 127.0.0.1; the limits' own tests run an API of their own.
-                    ["Accounts__RateLimitPerMinute"] = "1000000",
-                    ["RateLimits__AnonymousPerMinute"] = "1000000",
-                    ["RateLimits__RegisterPerMinute"] = "1000000",
-                };
+                var environment = ServiceEnvironment(postgres, rabbit);
                 // Telemetry is on in the test stack, as in production, so every end-to-end test runs with it.
                 foreach (var (key, value) in telemetry.Environment)
                 {

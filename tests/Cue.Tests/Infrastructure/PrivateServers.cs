@@ -92,17 +92,17 @@ internal static class Shell
 }
 
 /// <summary>
-/// A PostgreSQL 15 cluster of the test's own (run as the <c>postgres</c> OS user, on a free loopback port)
-/// that accepts TCP clients only over TLS: a plain connection is rejected by <c>pg_hba.conf</c>, so any
-/// client that gets in came over TLS.
+/// A PostgreSQL 15 cluster of the test's own (run as the <c>postgres</c> OS user, on a free loopback port), which
+/// the test may stop and start. With a <see cref="TestAuthority"/> it accepts TCP clients only over TLS: a plain
+/// connection is rejected by <c>pg_hba.conf</c>, so any client that gets in came over TLS.
 /// </summary>
-public sealed class TlsPostgres : IAsyncDisposable
+public sealed class PrivatePostgres : IAsyncDisposable
 {
     private const string Bin = "/usr/lib/postgresql/15/bin";
     private readonly string directory;
     private readonly string data;
 
-    private TlsPostgres(string directory, int port, string password)
+    private PrivatePostgres(string directory, int port, string password)
     {
         this.directory = directory;
         data = Path.Combine(directory, "data");
@@ -116,16 +116,18 @@ public sealed class TlsPostgres : IAsyncDisposable
 
     public string CaPath => Path.Combine(directory, "ca.pem");
 
-    /// <summary>The connection string a Cue service gets: TLS required, server certificate verified against <paramref name="caPath"/>.</summary>
-    public string ConnectionString(string caPath) =>
-        $"Host=127.0.0.1;Port={Port};Database=cue;Username=cue;Password={Password};SSL Mode=VerifyFull;Root Certificate={caPath}";
+    /// <summary>The plain connection string a Cue service gets.</summary>
+    public string ConnectionString() => $"Host=127.0.0.1;Port={Port};Database=cue;Username=cue;Password={Password}";
 
-    public static async Task<TlsPostgres> StartAsync(TestAuthority authority)
+    /// <summary>The connection string a Cue service gets: TLS required, server certificate verified against <paramref name="caPath"/>.</summary>
+    public string ConnectionString(string caPath) => $"{ConnectionString()};SSL Mode=VerifyFull;Root Certificate={caPath}";
+
+    public static async Task<PrivatePostgres> StartAsync(TestAuthority? tls = null)
     {
-        var directory = Path.Combine(Path.GetTempPath(), $"cue-pgtls-{Guid.NewGuid():N}");
+        var directory = Path.Combine(Path.GetTempPath(), $"cue-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
-        authority.WriteTo(directory);
-        var server = new TlsPostgres(directory, CueStack.FreePort(), Convert.ToHexString(RandomNumberGenerator.GetBytes(12)));
+        tls?.WriteTo(directory);
+        var server = new PrivatePostgres(directory, CueStack.FreePort(), Convert.ToHexString(RandomNumberGenerator.GetBytes(12)));
         await Shell.RunAsync("chown", ["-R", "postgres:postgres", directory]);
         await server.AsPostgresAsync($"{Bin}/initdb", "-D", server.data, "-U", "postgres", "--auth-local=trust", "--auth-host=reject", "--no-sync");
         await File.AppendAllTextAsync(Path.Combine(server.data, "postgresql.conf"), $"""
@@ -133,18 +135,31 @@ public sealed class TlsPostgres : IAsyncDisposable
             listen_addresses = '127.0.0.1'
             port = {server.Port}
             unix_socket_directories = '{directory}'
-            ssl = on
-            ssl_cert_file = '{directory}/server.pem'
-            ssl_key_file = '{directory}/server.key'
-            ssl_min_protocol_version = 'TLSv1.2'
+            max_connections = 200
             fsync = off
             """);
-        await File.WriteAllTextAsync(Path.Combine(server.data, "pg_hba.conf"), """
-            local     all all             trust
-            hostssl   all all 127.0.0.1/32 scram-sha-256
-            hostnossl all all 0.0.0.0/0    reject
-            """);
-        await server.AsPostgresAsync($"{Bin}/pg_ctl", "-D", server.data, "-l", Path.Combine(directory, "postgres.log"), "-w", "-t", "60", "start");
+        if (tls is not null)
+        {
+            await File.AppendAllTextAsync(Path.Combine(server.data, "postgresql.conf"), $"""
+
+                ssl = on
+                ssl_cert_file = '{directory}/server.pem'
+                ssl_key_file = '{directory}/server.key'
+                ssl_min_protocol_version = 'TLSv1.2'
+                """);
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(server.data, "pg_hba.conf"), tls is null
+            ? """
+              local     all all             trust
+              host      all all 127.0.0.1/32 scram-sha-256
+              """
+            : """
+              local     all all             trust
+              hostssl   all all 127.0.0.1/32 scram-sha-256
+              hostnossl all all 0.0.0.0/0    reject
+              """);
+        await server.StartAgainAsync();
         await server.PsqlAsync($"create role cue login password '{server.Password}'");
         await server.PsqlAsync("create database cue owner cue");
         return server;
@@ -154,11 +169,17 @@ public sealed class TlsPostgres : IAsyncDisposable
     public Task<string> PsqlAsync(string sql) =>
         AsPostgresAsync($"{Bin}/psql", "-X", "-q", "-t", "-A", "-h", directory, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "postgres", "-d", "postgres", "-c", sql);
 
+    /// <summary>Stops the cluster at once, as a crash or a failover would: every session is cut.</summary>
+    public Task StopAsync() => AsPostgresAsync($"{Bin}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop");
+
+    public Task StartAgainAsync() =>
+        AsPostgresAsync($"{Bin}/pg_ctl", "-D", data, "-l", Path.Combine(directory, "postgres.log"), "-w", "-t", "60", "start");
+
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await AsPostgresAsync($"{Bin}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop");
+            await StopAsync();
         }
         catch (InvalidOperationException)
         {
@@ -172,21 +193,23 @@ public sealed class TlsPostgres : IAsyncDisposable
 }
 
 /// <summary>
-/// A RabbitMQ node of the test's own with no plain AMQP listener at all: only a TLS listener on a free
-/// loopback port, serving the test authority's certificate.
+/// A RabbitMQ node of the test's own on a free loopback port, which the test may stop and start. With a
+/// <see cref="TestAuthority"/> it has no plain AMQP listener at all: only a TLS listener serving the
+/// authority's certificate.
 /// </summary>
-public sealed class TlsRabbitMq : IAsyncDisposable
+public sealed class PrivateRabbitMq : IAsyncDisposable
 {
     private const string Bin = "/usr/lib/rabbitmq/bin";
     private readonly string directory;
     private readonly Dictionary<string, string> environment;
 
-    private TlsRabbitMq(string directory, int port, string password)
+    private PrivateRabbitMq(string directory, int port, string password, bool tls)
     {
         this.directory = directory;
         Port = port;
         Password = password;
-        var node = $"cuetls{port}@localhost";
+        Tls = tls;
+        var node = $"cuetest{port}@localhost";
         environment = new Dictionary<string, string>
         {
             ["HOME"] = Path.Combine(directory, "home"),
@@ -213,32 +236,39 @@ public sealed class TlsRabbitMq : IAsyncDisposable
 
     public string Node { get; }
 
-    public string Uri => $"amqps://cue:{Password}@127.0.0.1:{Port}/";
+    public bool Tls { get; }
+
+    public string Uri => $"{(Tls ? "amqps" : "amqp")}://cue:{Password}@127.0.0.1:{Port}/";
 
     public string CaPath => Path.Combine(directory, "ca.pem");
 
-    public static async Task<TlsRabbitMq> StartAsync(TestAuthority authority)
+    public static async Task<PrivateRabbitMq> StartAsync(TestAuthority? tls = null)
     {
-        var directory = Path.Combine(Path.GetTempPath(), $"cue-rmqtls-{Guid.NewGuid():N}");
+        var directory = Path.Combine(Path.GetTempPath(), $"cue-rmq-{Guid.NewGuid():N}");
         foreach (var sub in new[] { "home", "mnesia", "log" })
         {
             Directory.CreateDirectory(Path.Combine(directory, sub));
         }
 
-        authority.WriteTo(directory);
-        var node = new TlsRabbitMq(directory, CueStack.FreePort(), Convert.ToHexString(RandomNumberGenerator.GetBytes(12)));
+        tls?.WriteTo(directory);
+        var node = new PrivateRabbitMq(directory, CueStack.FreePort(), Convert.ToHexString(RandomNumberGenerator.GetBytes(12)), tls is not null);
         await File.WriteAllTextAsync(Path.Combine(directory, "rabbitmq-env.conf"), "");
         await File.WriteAllTextAsync(Path.Combine(directory, "enabled_plugins"), "[].\n");
+        var listeners = tls is null
+            ? $"listeners.tcp.default = 127.0.0.1:{node.Port}"
+            : $"""
+              listeners.tcp = none
+              listeners.ssl.default = 127.0.0.1:{node.Port}
+              ssl_options.cacertfile = {directory}/ca.pem
+              ssl_options.certfile = {directory}/server.pem
+              ssl_options.keyfile = {directory}/server.key
+              ssl_options.verify = verify_none
+              ssl_options.fail_if_no_peer_cert = false
+              ssl_options.versions.1 = tlsv1.3
+              ssl_options.versions.2 = tlsv1.2
+              """;
         await File.WriteAllTextAsync(Path.Combine(directory, "rabbitmq.conf"), $"""
-            listeners.tcp = none
-            listeners.ssl.default = 127.0.0.1:{node.Port}
-            ssl_options.cacertfile = {directory}/ca.pem
-            ssl_options.certfile = {directory}/server.pem
-            ssl_options.keyfile = {directory}/server.key
-            ssl_options.verify = verify_none
-            ssl_options.fail_if_no_peer_cert = false
-            ssl_options.versions.1 = tlsv1.3
-            ssl_options.versions.2 = tlsv1.2
+            {listeners}
             default_user = cue
             default_pass = {node.Password}
             default_vhost = /
@@ -246,20 +276,27 @@ public sealed class TlsRabbitMq : IAsyncDisposable
             default_permissions.read = .*
             default_permissions.write = .*
             """);
+        await node.StartAgainAsync();
+        return node;
+    }
+
+    public async Task StartAgainAsync()
+    {
         // setsid and every descriptor redirected: the node must not hold the test runner's pipes open.
-        await Shell.RunAsync("bash", ["-c", $"setsid {Bin}/rabbitmq-server </dev/null >>'{directory}/node.log' 2>&1 &"], node.environment, directory);
+        await Shell.RunAsync("bash", ["-c", $"setsid {Bin}/rabbitmq-server </dev/null >>'{directory}/node.log' 2>&1 &"], environment, directory);
         try
         {
-            await node.CtlAsync("wait", "--timeout", "90", Path.Combine(directory, "rabbitmq.pid"));
+            await CtlAsync("wait", "--timeout", "90", Path.Combine(directory, "rabbitmq.pid"));
         }
         catch (InvalidOperationException ex)
         {
             var log = File.Exists(Path.Combine(directory, "node.log")) ? await File.ReadAllTextAsync(Path.Combine(directory, "node.log")) : "";
             throw new InvalidOperationException($"{ex.Message}\nnode log:\n{log[Math.Max(0, log.Length - 4000)..]}", ex);
         }
-
-        return node;
     }
+
+    /// <summary>Stops the whole node (the Erlang VM exits): every connection is cut and the port closes.</summary>
+    public Task StopAsync() => CtlAsync("stop", Path.Combine(directory, "rabbitmq.pid"));
 
     public Task<string> CtlAsync(params string[] arguments) =>
         Shell.RunAsync($"{Bin}/rabbitmqctl", ["-q", "-n", Node, .. arguments], environment, directory);
@@ -268,7 +305,7 @@ public sealed class TlsRabbitMq : IAsyncDisposable
     {
         try
         {
-            await CtlAsync("stop");
+            await StopAsync();
         }
         catch (InvalidOperationException)
         {
