@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Cue.Delivery.Sending;
 using Cue.Delivery.Targets;
 using Cue.Hosting;
@@ -52,7 +53,8 @@ internal static class DeliveryHosting
             });
         });
         builder.Services.AddHealthChecks()
-            .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag]);
+            .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag])
+            .AddCueBrokerCheck(HealthStatus.Unhealthy);
         return builder;
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Cue.Hosting;
 using Cue.Scheduler.Dispatch;
 using Cue.Scheduler.DueIndex;
@@ -54,6 +55,7 @@ internal static class SchedulerHosting
 
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag])
+            .AddCueBrokerCheck(HealthStatus.Unhealthy)
             .AddCheck<QuartzHealthCheck>("quartz", tags: [HealthEndpoints.ReadyTag])
             .AddCheck<DispatchLagHealthCheck>("dispatch_lag", tags: [HealthEndpoints.ReadyTag]);
         return builder;

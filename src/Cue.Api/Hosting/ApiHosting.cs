@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Cue.Api.Accounts;
 using Cue.Api.Cues;
 using Cue.Api.Executions;
@@ -44,7 +45,8 @@ public static class ApiHosting
         });
 
         builder.Services.AddHealthChecks()
-            .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag]);
+            .AddCheck<PostgresHealthCheck>("database", tags: [HealthEndpoints.ReadyTag])
+            .AddCueBrokerCheck(HealthStatus.Degraded);
         builder.Services.AddScoped<ApiKeyFilter>();
         builder.Services.AddSingleton<Quotas>();
         builder.AddCueAccounts();

@@ -53,7 +53,7 @@ public static class StatusEndpoints
             report.Entries.Where(pick).ToList() is { Count: > 0 } found && found.All(e => e.Value.Status == HealthStatus.Healthy) ? "ok" : "down";
 
         var database = State(e => e.Key == "database");
-        var broker = State(e => e.Value.Tags.Contains("masstransit"));
+        var broker = State(e => e.Key == HealthEndpoints.BrokerCheck);
         var scheduler = database == "ok" ? await SchedulerAsync(dataSource, time, cancellationToken) : "down";
         return new Dictionary<string, string> { ["database"] = database, ["broker"] = broker, ["scheduler"] = scheduler };
     }
