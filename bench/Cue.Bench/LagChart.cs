@@ -25,8 +25,8 @@ internal static class LagChart
 
         var plotW = Width - Left - Right;
         var plotH = Height - Top - Bottom;
-        var barW = (double)plotW / (bins + 2); // one empty slot before the overflow bar
-        var yMax = Math.Max(1, counts.Max());
+        var barW = (double)plotW / (bins + 4); // empty slots before the overflow bar
+        var yMax = Math.Max(1, counts.Max() * 1.1); // headroom for the marker labels
         double X(double ms) => Left + ms / Bin * barW;
         double Y(double count) => Top + plotH - count / yMax * plotH;
         string F(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
@@ -40,12 +40,16 @@ internal static class LagChart
         // axes and ticks
         svg.AppendLine($"""<line x1="{Left}" y1="{Top + plotH}" x2="{Width - Right}" y2="{Top + plotH}" stroke="#333"/>""");
         svg.AppendLine($"""<line x1="{Left}" y1="{Top}" x2="{Left}" y2="{Top + plotH}" stroke="#333"/>""");
-        for (var ms = 0.0; ms <= xMax; ms += 50)
+        var step = xMax <= 400 ? 50 : xMax <= 1000 ? 100 : 200;
+        for (var ms = 0.0; ms <= xMax; ms += step)
         {
             svg.AppendLine($"""<line x1="{F(X(ms))}" y1="{Top + plotH}" x2="{F(X(ms))}" y2="{Top + plotH + 4}" stroke="#333"/><text x="{F(X(ms))}" y="{Top + plotH + 17}" text-anchor="middle">{F(ms)}</text>""");
         }
 
-        svg.AppendLine($"""<text x="{F(X(xMax) + barW * 1.5)}" y="{Top + plotH + 17}" text-anchor="middle">≥{F(xMax)}</text>""");
+        if (counts[bins] > 0)
+        {
+            svg.AppendLine($"""<text x="{Width - Right}" y="{Top + plotH + 30}" text-anchor="end" fill="#b07aa1">≥ {F(xMax)}: {counts[bins]}</text>""");
+        }
         svg.AppendLine($"""<text x="{Left + plotW / 2}" y="{Height - 10}" text-anchor="middle">lag: scheduled time → first byte at the receiver (ms)</text>""");
         foreach (var fraction in new[] { 0.5, 1.0 })
         {
@@ -63,7 +67,7 @@ internal static class LagChart
                 continue;
             }
 
-            var x = i < bins ? X(i * Bin) : X(xMax) + barW;
+            var x = i < bins ? X(i * Bin) : X(xMax) + barW * 3;
             svg.AppendLine($"""<rect x="{F(x + 0.5)}" y="{F(Y(counts[i]))}" width="{F(Math.Max(1, barW - 1))}" height="{F(Top + plotH - Y(counts[i]))}" fill="{(i < bins ? "#4e79a7" : "#b07aa1")}"/>""");
         }
 
@@ -76,7 +80,7 @@ internal static class LagChart
         }
 
         Marker(50, "#59a14f", "target p50 ≤ 50 ms", dashed: true, row: 0);
-        Marker(250, "#59a14f", "target p99 ≤ 250 ms", dashed: true, row: 0);
+        Marker(250, "#59a14f", "target p99 ≤ 250 ms", dashed: true, row: 3);
         Marker(p50, "#e15759", $"p50 {F(p50)} ms", dashed: false, row: 1);
         Marker(p99, "#f28e2b", $"p99 {F(p99)} ms", dashed: false, row: 2);
         svg.AppendLine("</svg>");
