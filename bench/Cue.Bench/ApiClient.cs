@@ -52,6 +52,19 @@ internal sealed class ApiClient(Uri baseAddress) : IDisposable
         }
     }
 
+    public Task<(int Status, JsonElement Json)> GetAsync(string key, string pathAndQuery) => SendAsync(HttpMethod.Get, pathAndQuery, key, null);
+
+    /// <summary>A GET timed from sending the request until the whole body has been read (not parsed).</summary>
+    public async Task<(int Status, double Milliseconds, string Body)> TimedGetAsync(string key, string pathAndQuery)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, body);
+    }
+
     private async Task<(int Status, JsonElement Json)> SendAsync(HttpMethod method, string path, string? key, object? body)
     {
         using var request = new HttpRequestMessage(method, path);

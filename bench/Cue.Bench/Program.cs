@@ -8,15 +8,33 @@ using System.Text;
 using System.Text.Json;
 using Cue.Bench;
 
-// ./cue bench [--quick]: raw limits and Cue's figures measured in the same run, printed as one table.
-// Benchmarks are not tests: nothing here runs in ./cue test.
+// ./cue bench [--quick] [--write]: raw limits and Cue's figures measured in the same run, printed as one
+// table; with --write (the full run always) also docs/benchmarks.md from bench/benchmarks.template.md and
+// the lag chart. Benchmarks are not tests: nothing here runs in ./cue test.
 var quick = args.Contains("--quick");
+var write = args.Contains("--write");
 var apiUrl = new Uri(Option("--api") ?? Environment.GetEnvironmentVariable("CUE_API_URL") ?? "http://127.0.0.1:5080");
-var fsync = Option("--fsync") ?? "unknown";
+var postgres = Option("--postgres") ?? Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
+    ?? throw new InvalidOperationException("--postgres <connection string of the product database> (or ConnectionStrings__Postgres) is required");
+var template = Option("--template") ?? "bench/benchmarks.template.md";
+var docPath = Option("--doc") ?? "docs/benchmarks.md";
+var chartPath = Option("--chart") ?? "docs/images/bench-lag.svg";
 var plan = quick
-    ? new Plan(Rounds: 1, RawPosts: 5_000, Creates: 500, FireRate: 50, FireSeconds: 20, Grace: TimeSpan.FromSeconds(15))
-    : new Plan(Rounds: 3, RawPosts: 20_000, Creates: 2_000, FireRate: 100, FireSeconds: 60, Grace: TimeSpan.FromSeconds(30));
+    ? new Plan(Rounds: 1, HeavyRounds: 1, RawPosts: 5_000, Creates: 500, FireRate: 50, FireSeconds: 20, Grace: TimeSpan.FromSeconds(15),
+        CommitSeconds: 3, CommitConnections: 16, QuartzJobs: 2_000, Burst: 2_000, BurstTimeout: TimeSpan.FromSeconds(60),
+        Executions: 100_000, PageRequests: 100, PageTime: TimeSpan.FromSeconds(10))
+    : new Plan(Rounds: 3, HeavyRounds: 2, RawPosts: 20_000, Creates: 2_000, FireRate: 100, FireSeconds: 60, Grace: TimeSpan.FromSeconds(30),
+        CommitSeconds: 5, CommitConnections: 16, QuartzJobs: 10_000, Burst: 10_000, BurstTimeout: TimeSpan.FromSeconds(300),
+        Executions: 1_000_000, PageRequests: 300, PageTime: TimeSpan.FromSeconds(30));
+if (Option("--rounds") is { } rounds)
+{
+    // for working on the bench itself: --rounds 0 runs only the GET /v1/executions part
+    plan = plan with { Rounds = int.Parse(rounds, CultureInfo.InvariantCulture), HeavyRounds = Math.Min(plan.HeavyRounds, int.Parse(rounds, CultureInfo.InvariantCulture)) };
+}
+
 const int Concurrency = 64;
+var total = Stopwatch.StartNew();
+var date = TimeProvider.System.GetUtcNow();
 
 await using var receiver = await Receiver.StartAsync();
 using var api = new ApiClient(apiUrl);
@@ -24,7 +42,7 @@ var account = await api.RegisterAsync();
 var me = await api.MeAsync(account.ApiKey);
 var perMinute = me.GetProperty("rate_limit_per_minute").GetInt32();
 var cueLimit = me.GetProperty("active_cue_limit").GetInt32();
-var needed = plan.Creates + plan.FireRate * plan.FireSeconds;
+var needed = Math.Max(plan.Creates + plan.FireRate * plan.FireSeconds, plan.Burst);
 if (perMinute < needed * 2 || cueLimit < needed)
 {
     Console.Error.WriteLine(
@@ -33,19 +51,66 @@ if (perMinute < needed * 2 || cueLimit < needed)
     return 1;
 }
 
+var scratch = await Postgres.EnsureScratchAsync(postgres);
+var server = new ServerInfo(
+    await Postgres.ShowAsync(postgres, "server_version"), await Postgres.ShowAsync(postgres, "fsync"),
+    await Postgres.ShowAsync(postgres, "synchronous_commit"));
+
 var results = new List<Round>();
 for (var round = 1; round <= plan.Rounds; round++)
 {
+    var heavy = round <= plan.HeavyRounds;
     Console.Error.WriteLine($"cue bench: round {round}/{plan.Rounds}: raw signed POSTs");
     var raw = await RawPostsAsync(receiver.Url, plan.RawPosts);
+    Console.Error.WriteLine($"cue bench: round {round}/{plan.Rounds}: PostgreSQL commits/s (1 and {plan.CommitConnections} connections, {plan.CommitSeconds} s each)");
+    var commits1 = await Postgres.CommitsPerSecondAsync(scratch, 1, TimeSpan.FromSeconds(plan.CommitSeconds));
+    var commitsN = await Postgres.CommitsPerSecondAsync(scratch, plan.CommitConnections, TimeSpan.FromSeconds(plan.CommitSeconds));
     Console.Error.WriteLine($"cue bench: round {round}/{plan.Rounds}: POST /v1/cues x {plan.Creates}");
     var creates = await CreatesAsync(api, account.ApiKey, receiver.Url, plan.Creates, round);
     Console.Error.WriteLine($"cue bench: round {round}/{plan.Rounds}: firing {plan.FireRate}/s for {plan.FireSeconds} s");
     var firing = await FiringAsync(api, account.ApiKey, receiver, plan, round);
-    results.Add(new Round(raw, creates, firing));
+    QuartzResult? quartz = null;
+    BurstResult? burst = null;
+    if (heavy)
+    {
+        Console.Error.WriteLine($"cue bench: round {round}/{plan.Rounds}: Quartz no-op baseline, {plan.QuartzJobs} triggers due at once");
+        quartz = await QuartzBaseline.RunAsync(scratch, plan.QuartzJobs);
+        Console.Error.WriteLine($"cue bench: round {round}/{plan.Rounds}: burst of {plan.Burst} once cues due in the same second");
+        burst = await Burst.RunAsync(api, receiver, plan.Burst, creates.PerSecond, plan.BurstTimeout, round);
+    }
+
+    results.Add(new Round(raw, commits1, commitsN, creates, firing, quartz, burst));
 }
 
-PrintTable(plan, results, fsync);
+Console.Error.WriteLine($"cue bench: GET /v1/executions with {plan.Executions:N0} executions stored");
+var pages = await ExecutionPages.RunAsync(api, receiver, postgres, scratch, plan.Executions, plan.PageRequests, plan.PageTime);
+
+var report = Report.Build(plan, results, pages, server, total.Elapsed);
+Console.WriteLine(report.Text);
+if (write)
+{
+    var lags = results.SelectMany(r => r.Firing.Lags).Order().ToList();
+    var title = $"Firing lag at {plan.FireRate} fires/s, {plan.Rounds} × {plan.FireSeconds} s ({date:yyyy-MM-dd})";
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(chartPath))!);
+    await File.WriteAllTextAsync(chartPath, LagChart.Render(lags, title));
+    var command = quick ? "./cue bench --quick --write" : "./cue bench";
+    var doc = (await File.ReadAllTextAsync(template))
+        .Replace("{{command}}", command, StringComparison.Ordinal)
+        .Replace("{{date}}", date.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("{{duration}}", Report.Duration(total.Elapsed), StringComparison.Ordinal)
+        .Replace("{{machine}}", Report.Machine(server), StringComparison.Ordinal)
+        .Replace("{{fsync}}", server.Fsync, StringComparison.Ordinal)
+        .Replace("{{header}}", report.Header.TrimEnd(), StringComparison.Ordinal)
+        .Replace("{{table}}", report.Table.TrimEnd(), StringComparison.Ordinal)
+        .Replace("{{targets}}", report.Targets.TrimEnd(), StringComparison.Ordinal)
+        .Replace("{{explain_kind}}", pages.SlowestKind, StringComparison.Ordinal)
+        .Replace("{{explain}}", pages.Explain, StringComparison.Ordinal)
+        .Replace("{{chart}}", Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(docPath))!, Path.GetFullPath(chartPath)).Replace('\\', '/'), StringComparison.Ordinal);
+    await File.WriteAllTextAsync(docPath, doc);
+    Console.Error.WriteLine($"cue bench: wrote {docPath} and {chartPath}");
+}
+
+Console.Error.WriteLine($"cue bench: done in {Report.Duration(total.Elapsed)}");
 return 0;
 
 string? Option(string name)
@@ -181,71 +246,24 @@ static async Task<FireResult> FiringAsync(ApiClient api, string key, Receiver re
         .ToList();
     return new FireResult(
         Stats.Percentile(lags, 50), Stats.Percentile(lags, 90), Stats.Percentile(lags, 99), lags.Count > 0 ? lags[^1] : double.NaN,
-        lags.Count, count, late, failures, lags.Count / plan.FireSeconds);
+        lags.Count, count, late, failures, lags.Count / plan.FireSeconds, lags);
 }
 
 static string Wire(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", CultureInfo.InvariantCulture);
 
-static void PrintTable(Plan plan, List<Round> rounds, string fsync)
-{
-    var cpu = File.Exists("/proc/cpuinfo")
-        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
-        : null;
-    var rawMedian = Stats.Median(rounds.Select(r => r.RawPostsPerSecond).ToList());
-    Console.WriteLine($"machine: {Environment.ProcessorCount} cores (nproc), {cpu ?? "unknown CPU"}, {Environment.OSVersion}, .NET {Environment.Version}");
-    Console.WriteLine($"PostgreSQL fsync: {fsync}");
-    Console.WriteLine(
-        $"plan: {plan.Rounds} round(s); raw {plan.RawPosts} POSTs; {plan.Creates} creates; firing {plan.FireRate}/s for {plan.FireSeconds} s " +
-        $"(grace {plan.Grace.TotalSeconds:0} s); concurrency {Concurrency}");
-    Console.WriteLine();
-    var rows = new List<string[]>();
-    rows.Add(["figure", "median", "min–max", "target", "ratio to raw limit"]);
-    void Row(string figure, Func<Round, double> value, string format, string target, bool ratio = false)
-    {
-        var values = rounds.Select(value).ToList();
-        var median = Stats.Median(values);
-        rows.Add([
-            figure,
-            median.ToString(format, CultureInfo.InvariantCulture),
-            $"{values.Min().ToString(format, CultureInfo.InvariantCulture)}–{values.Max().ToString(format, CultureInfo.InvariantCulture)}",
-            target,
-            ratio ? (median / rawMedian).ToString("0.000", CultureInfo.InvariantCulture) : "",
-        ]);
-    }
+internal sealed record Plan(
+    int Rounds, int HeavyRounds, int RawPosts, int Creates, int FireRate, int FireSeconds, TimeSpan Grace,
+    int CommitSeconds, int CommitConnections, int QuartzJobs, int Burst, TimeSpan BurstTimeout,
+    int Executions, int PageRequests, TimeSpan PageTime);
 
-    Row("raw: signed HttpClient POSTs/s to the receiver", r => r.RawPostsPerSecond, "0", "(limit)", ratio: true);
-    Row("POST /v1/cues creates/s", r => r.Creates.PerSecond, "0", "≥ 1000", ratio: true);
-    Row("POST /v1/cues latency p50 ms", r => r.Creates.P50, "0.0", "");
-    Row("POST /v1/cues latency p99 ms", r => r.Creates.P99, "0.0", "≤ 50");
-    Row("POST /v1/cues non-201 answers", r => r.Creates.Failures, "0", "0");
-    Row($"firing lag p50 ms ({plan.FireRate}/s steady)", r => r.Firing.P50, "0.0", "≤ 50");
-    Row("firing lag p90 ms", r => r.Firing.P90, "0.0", "");
-    Row("firing lag p99 ms", r => r.Firing.P99, "0.0", "≤ 250");
-    Row("firing lag max ms", r => r.Firing.Max, "0.0", "");
-    Row("fires delivered/s (steady window)", r => r.Firing.DeliveredPerSecond, "0.0", $"{plan.FireRate}", ratio: true);
-    Row("fires delivered / expected", r => (double)r.Firing.Delivered / r.Firing.Expected, "0.0000", "1");
-    Row("firing cues created < 5 s before due", r => r.Firing.Late, "0", "0");
-    Row("firing cue creates not 201", r => r.Firing.CreateFailures, "0", "0");
-
-    var widths = Enumerable.Range(0, 5).Select(c => rows.Max(r => r[c].Length)).ToArray();
-    foreach (var (row, index) in rows.Select((r, i) => (r, i)))
-    {
-        Console.WriteLine(string.Join(" | ", row.Select((cell, c) => c == 0 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd());
-        if (index == 0)
-        {
-            Console.WriteLine(string.Join("-|-", widths.Select(w => new string('-', w))));
-        }
-    }
-
-    Console.WriteLine();
-    Console.WriteLine("Lag = receive time (first statement of the Kestrel request handler) − X-Cue-Scheduled-For; the");
-    Console.WriteLine("API cues are bulk-deleted after each round; the firing cues complete by firing.");
-}
-
-internal sealed record Plan(int Rounds, int RawPosts, int Creates, int FireRate, int FireSeconds, TimeSpan Grace);
+internal sealed record ServerInfo(string Version, string Fsync, string SynchronousCommit);
 
 internal sealed record CreateResult(double PerSecond, double P50, double P99, int Failures);
 
-internal sealed record FireResult(double P50, double P90, double P99, double Max, int Delivered, int Expected, int Late, int CreateFailures, double DeliveredPerSecond);
+internal sealed record FireResult(
+    double P50, double P90, double P99, double Max, int Delivered, int Expected, int Late, int CreateFailures, double DeliveredPerSecond,
+    IReadOnlyList<double> Lags);
 
-internal sealed record Round(double RawPostsPerSecond, CreateResult Creates, FireResult Firing);
+internal sealed record Round(
+    double RawPostsPerSecond, double Commits1PerSecond, double CommitsNPerSecond, CreateResult Creates, FireResult Firing,
+    QuartzResult? Quartz, BurstResult? Burst);

@@ -17,8 +17,11 @@ internal sealed class Receiver : IAsyncDisposable
 
     private Receiver(WebApplication app) => this.app = app;
 
-    /// <summary>First arrival per <c>X-Cue-Scheduled-For</c> value, in UTC.</summary>
+    /// <summary>First arrival per <c>X-Cue-Scheduled-For</c> value on <c>/fire</c>, in UTC.</summary>
     public ConcurrentDictionary<string, DateTimeOffset> ByScheduledFor { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every arrival on a <c>/burst/…</c> path: the path, <c>X-Cue-Execution-Id</c> and the time, in UTC.</summary>
+    public ConcurrentQueue<(string Path, string ExecutionId, DateTimeOffset At)> BurstArrivals { get; } = new();
 
     public long Requests => Interlocked.Read(ref requests);
 
@@ -42,8 +45,12 @@ internal sealed class Receiver : IAsyncDisposable
     {
         var at = TimeProvider.System.GetUtcNow();
         Interlocked.Increment(ref requests);
-        var scheduledFor = http.Request.Headers["X-Cue-Scheduled-For"].ToString();
-        if (scheduledFor.Length > 0)
+        var path = http.Request.Path.Value ?? "";
+        if (path.StartsWith("/burst/", StringComparison.Ordinal))
+        {
+            BurstArrivals.Enqueue((path, http.Request.Headers["X-Cue-Execution-Id"].ToString(), at));
+        }
+        else if (path == "/fire" && http.Request.Headers["X-Cue-Scheduled-For"].ToString() is { Length: > 0 } scheduledFor)
         {
             ByScheduledFor.TryAdd(scheduledFor, at);
         }
