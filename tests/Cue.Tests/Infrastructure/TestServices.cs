@@ -85,11 +85,17 @@ public static class TestServices
         return (postgresContainer.GetConnectionString(), rabbitContainer.GetConnectionString());
     }
 
-    /// <summary>The test database's name: <c>cue_tests</c>, or <c>CUE_TEST_DATABASE</c> so parallel checkouts keep apart.</summary>
+    /// <summary>
+    /// The test database's name: <c>cue_tests</c>, or <c>CUE_TEST_DATABASE</c> (lower-cased, as PostgreSQL folds an
+    /// unquoted name) so parallel checkouts keep apart. A name it cannot use stops the run rather than falling back
+    /// to the shared default, which another checkout's run would drop under this one.
+    /// </summary>
     private static string DatabaseName =>
-        Environment.GetEnvironmentVariable(DatabaseVariable) is { Length: > 0 } name && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')
-            ? name
-            : "cue_tests";
+        Environment.GetEnvironmentVariable(DatabaseVariable) is not { Length: > 0 } given
+            ? "cue_tests"
+            : given.ToLowerInvariant() is var name && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')
+                ? name
+                : throw new InvalidOperationException($"{DatabaseVariable} must be letters, digits and underscores: '{given}'.");
 
     private static async Task<string> CreateFreshDatabaseAsync(string admin)
     {
