@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -164,13 +165,25 @@ public static class EncryptionHosting
         services.AddOptions<EncryptionOptions>().BindConfiguration(EncryptionOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EncryptionOptions>, EncryptionOptionsValidator>();
         services.AddSingleton<KeyRing>();
-        services.AddHostedService(sp => new KeyRingCheck(sp.GetRequiredService<KeyRing>(), ownsKeys));
+        services.AddHostedService(sp => new KeyRingCheck(sp.GetRequiredService<KeyRing>(), ownsKeys, sp.GetRequiredService<ILogger<KeyRing>>()));
         return services;
     }
 
-    private sealed class KeyRingCheck(KeyRing keys, bool ownsKeys) : IHostedService
+    private sealed class KeyRingCheck(KeyRing keys, bool ownsKeys, ILogger logger) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => keys.CheckAsync(ownsKeys, cancellationToken);
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await keys.CheckAsync(ownsKeys, cancellationToken);
+            }
+            catch (NpgsqlException ex) when (!ownsKeys)
+            {
+                // A database that is not there yet is the readiness check's business, not a reason to exit: the
+                // key is checked again when it is first used. A wrong master key still stops the service here.
+                logger.LogWarning("Could not check the master key against the stored keys at start-up: {Reason}", ex.Message);
+            }
+        }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
