@@ -6,6 +6,12 @@ if (ProjectionRebuild.IsCommand(args))
     return await ProjectionRebuild.RunAsync(args);
 }
 
+// `Cue.Api keys rotate` re-wraps the data keys under a new master key (services stopped).
+if (KeyRotationCommand.IsCommand(args))
+{
+    return await KeyRotationCommand.RunAsync(args);
+}
+
 // Content root is the app's own folder, so its appsettings.json applies whatever directory it is started from.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddCueApi();

@@ -3,6 +3,7 @@ using Cue.Contracts.Messages;
 using Cue.Delivery.Attempts;
 using Cue.Delivery.Sending;
 using Cue.Delivery.Targets;
+using Cue.Encryption;
 using Marten;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ public sealed class DeliverCueConsumer(
     IQuerySession session,
     WebhookSender sender,
     AttemptResponses responses,
+    KeyRing keyRing,
     IOptions<DeliveryOptions> options,
     TimeProvider time,
     ILogger<DeliverCueConsumer> logger) : IConsumer<DeliverCue>
@@ -44,17 +46,19 @@ public sealed class DeliverCueConsumer(
         // Every attempt after an execution exists delivers its snapshot; a scheduled execution's first
         // attempt delivers the cue as it is now and reports which version that was.
         // During a rotation's grace period the previous secret signs too (§9.4).
+        // The sealed parts are opened here, for this attempt only.
         var snapshot = await snapshotLoad;
-        var secrets = keys.ValidAt(time.GetUtcNow());
+        var cipher = await keyRing.ForAccountAsync(target.AccountId, context.CancellationToken);
+        var secrets = keys.ValidAt(time.GetUtcNow(), cipher);
+        var callback = target.OpenCallback(cipher);
+        var payload = cipher.Open(SealedFields.Payload, snapshot?.Payload ?? target.Payload);
         var cueVersion = snapshot is null ? target.Version : (long?)null;
 
         // The audit log shows the attempt as started while the receiver works; the publish runs beside the
         // POST so it adds no delay, and completes before the result is published.
         var started = context.Publish(new DeliveryStarted(message.ExecutionId, message.CueId, message.ScheduledFor, message.TriggeredBy,
             message.Attempt, time.GetUtcNow(), cueVersion), context.CancellationToken);
-        var outcome = snapshot is null
-            ? await sender.SendAsync(target, target.Name, target.Payload, secrets, message, context.CancellationToken)
-            : await sender.SendAsync(target, snapshot.CueName, snapshot.Payload, secrets, message, context.CancellationToken);
+        var outcome = await sender.SendAsync(callback, snapshot?.CueName ?? target.Name, payload, secrets, message, context.CancellationToken);
 
         DateTimeOffset? nextAttemptAt = null;
         int? retryAfterSeconds = null;
@@ -73,7 +77,7 @@ public sealed class DeliverCueConsumer(
 
         if (outcome.ResponseBody is { } body)
         {
-            await responses.SaveAsync(message.ExecutionId, message.Attempt, body, context.CancellationToken);
+            await responses.SaveAsync(message.ExecutionId, message.Attempt, cipher.Seal(SealedFields.ResponseBody, body), context.CancellationToken);
         }
 
         await started;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Cue.Delivery.Sending;
 using Cue.Delivery.Targets;
+using Cue.Encryption;
 using Cue.Hosting;
 using Marten;
 using MassTransit;
@@ -40,6 +41,8 @@ internal static class DeliveryHosting
 
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
         builder.Services.AddSingleton<AttemptResponses>();
+        // Opens what it sends (callback, headers, payload, signing secrets) and seals the response snippet it hands over.
+        builder.Services.AddCueEncryption(ownsKeys: false);
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();

@@ -6,6 +6,7 @@ using Cue.Delivery.Attempts;
 using Cue.Delivery.Sending;
 using Cue.Delivery.Signing;
 using Cue.Delivery.Targets;
+using Cue.Encryption;
 using Marten;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ namespace Cue.Delivery;
 public sealed class NotifyCueFailedConsumer(
     IQuerySession session,
     WebhookSender sender,
+    KeyRing keyRing,
     TimeProvider time,
     ILogger<NotifyCueFailedConsumer> logger) : IConsumer<NotifyCueFailed>
 {
@@ -30,17 +32,19 @@ public sealed class NotifyCueFailedConsumer(
     {
         var m = context.Message;
         var target = await session.LoadAsync<DeliveryTarget>(m.CueId, context.CancellationToken);
-        if (target?.OnFailureWebhook is not { } url)
+        if (target?.OnFailureWebhook is not { } sealedUrl)
         {
             return;
         }
 
         var keys = await session.LoadAsync<SigningKeys>(target.AccountId.ToString("D"), context.CancellationToken)
             ?? throw new InvalidOperationException($"Account of cue {m.CueId} has no signing keys.");
+        var cipher = await keyRing.ForAccountAsync(target.AccountId, context.CancellationToken);
+        var url = cipher.Open(SealedFields.FailureWebhook, sealedUrl);
         var outbound = new Outbound(url, "POST", Body(m, target.Name),
             [new("X-Cue-Event", "cue.failed"), new("X-Cue-Cue-Id", m.CueId), new("X-Cue-Execution-Id", m.ExecutionId.ToString("D"))],
             Timeout, target.AccountMode == "test");
-        var outcome = await sender.PostAsync(outbound, keys.ValidAt(time.GetUtcNow()), context.CancellationToken);
+        var outcome = await sender.PostAsync(outbound, keys.ValidAt(time.GetUtcNow(), cipher), context.CancellationToken);
 
         var attempt = context.GetRetryAttempt() + 1;
         logger.LogInformation("cue.failed notice for execution {ExecutionId} of cue {CueId}, attempt {Attempt}: {Result} {HttpStatus}",

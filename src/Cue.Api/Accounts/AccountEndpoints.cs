@@ -2,6 +2,7 @@ using System.Net.Mail;
 using Cue.Api.Hosting;
 using Cue.Contracts.Events;
 using Cue.Delivery.Targets;
+using Cue.Encryption;
 using JasperFx;
 using Marten;
 using Microsoft.Extensions.Options;
@@ -28,7 +29,11 @@ public static class AccountEndpoints
         authed.MapGet("/usage", UsageAsync);
     }
 
-    private static async Task<IResult> RegisterAsync(HttpRequest request, IDocumentSession session, TimeProvider time, IOptions<AccountOptions> options)
+    /// <summary>
+    /// A new account with its own data key: the key is stored wrapped in the same transaction as the account's
+    /// first event, which holds the e-mail and the webhook secret sealed with it.
+    /// </summary>
+    private static async Task<IResult> RegisterAsync(HttpRequest request, IDocumentSession session, KeyRing keyRing, TimeProvider time, IOptions<AccountOptions> options)
     {
         if (!options.Value.RegistrationEnabled)
         {
@@ -52,16 +57,23 @@ public static class AccountEndpoints
         }
 
         var key = Secrets.NewApiKey(mode);
+        var accountId = Guid.NewGuid();
+        var dataKey = keyRing.CreateAccountKey(accountId);
+        var cipher = dataKey.Cipher;
+        var normalisedEmail = email.ToLowerInvariant();
+        var webhookSecret = Secrets.NewWebhookSecret();
         var registered = new AccountRegistered(
-            AccountId: Guid.NewGuid(),
-            Email: email.ToLowerInvariant(),
+            AccountId: accountId,
+            Email: cipher.Seal(SealedFields.Email, normalisedEmail),
+            EmailIndex: await keyRing.EmailIndexAsync(normalisedEmail, request.HttpContext.RequestAborted),
             Mode: mode,
             ApiKeyHash: Secrets.HashApiKey(key),
             ApiKeyPrefix: Secrets.KeyPrefix(key),
-            WebhookSecret: Secrets.NewWebhookSecret(),
+            WebhookSecret: cipher.Seal(SealedFields.WebhookSecret, webhookSecret),
             RegisteredAt: time.GetUtcNow());
 
         session.Events.StartStream(registered.AccountId.ToString("D"), registered);
+        session.QueueSqlCommand(KeyRing.InsertAccountKeySql, accountId, dataKey.Wrapped, dataKey.MasterKeyId, dataKey.CreatedAt);
         try
         {
             await session.SaveChangesAsync(request.HttpContext.RequestAborted);
@@ -71,26 +83,28 @@ public static class AccountEndpoints
             throw DuplicateEmail();
         }
 
+        keyRing.Remember(cipher);
         return Results.Json(new
         {
             api_key = key,
-            email = registered.Email,
+            email = normalisedEmail,
             mode,
-            webhook_secret = registered.WebhookSecret,
+            webhook_secret = webhookSecret,
             created_at = registered.RegisteredAt,
         }, Json.Options, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> MeAsync(HttpContext context, IQuerySession session, TimeProvider time, IOptions<AccountOptions> options)
+    private static async Task<IResult> MeAsync(HttpContext context, IQuerySession session, KeyRing keyRing, TimeProvider time, IOptions<AccountOptions> options)
     {
         var caller = Caller.From(context);
         var cancel = context.RequestAborted;
         var account = await LoadAccountAsync(session, caller, cancel);
+        var cipher = await keyRing.ForAccountAsync(caller.AccountId, cancel);
         var keys = await session.LoadAsync<SigningKeys>(account.Id, cancel);
         var limits = options.Value;
         return Results.Json(new
         {
-            email = account.Email,
+            email = cipher.Open(SealedFields.Email, account.Email),
             mode = account.Mode,
             plan = Plan,
             active_cues = await AccountUsage.ActiveCuesAsync(session, caller.AccountId, cancel),
@@ -98,7 +112,7 @@ public static class AccountEndpoints
             executions_this_month = await AccountUsage.ExecutionsThisMonthAsync(session, caller.AccountId, time.GetUtcNow(), cancel),
             monthly_execution_limit = limits.MonthlyExecutionLimit,
             rate_limit_per_minute = limits.RateLimitPerMinute,
-            has_webhook_secret = !string.IsNullOrEmpty(keys?.Current),
+            has_webhook_secret = keys?.Current is not null,
             api_key_prefix = account.ApiKeyPrefix,
             created_at = account.CreatedAt,
         }, Json.Options);
@@ -139,12 +153,14 @@ public static class AccountEndpoints
         }
     }
 
-    private static async Task<IResult> WebhookSecretAsync(HttpContext context, IQuerySession session, TimeProvider time)
+    private static async Task<IResult> WebhookSecretAsync(HttpContext context, IQuerySession session, KeyRing keyRing, TimeProvider time)
     {
-        var keys = await LoadSigningKeysAsync(session, Caller.From(context), context.RequestAborted);
+        var caller = Caller.From(context);
+        var keys = await LoadSigningKeysAsync(session, caller, context.RequestAborted);
+        var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         return Results.Json(new
         {
-            webhook_secret = keys.Current,
+            webhook_secret = cipher.Open(SealedFields.WebhookSecret, keys.Current),
             previous_secret_expires_at = keys.PreviousValidUntil(time.GetUtcNow()),
         }, Json.Options);
     }
@@ -153,7 +169,7 @@ public static class AccountEndpoints
     /// A new webhook secret. The one it replaces keeps signing for the grace period (none with 0); any
     /// older one is dropped, so at most two are valid (§5.1, §9.4).
     /// </summary>
-    private static async Task<IResult> RegenerateWebhookSecretAsync(HttpContext context, IDocumentStore store, TimeProvider time)
+    private static async Task<IResult> RegenerateWebhookSecretAsync(HttpContext context, IDocumentStore store, KeyRing keyRing, TimeProvider time)
     {
         Confirmation.Require(context.Request);
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
@@ -166,6 +182,7 @@ public static class AccountEndpoints
         }
 
         var caller = Caller.From(context);
+        var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
@@ -176,7 +193,8 @@ public static class AccountEndpoints
             var now = time.GetUtcNow();
             var secret = Secrets.NewWebhookSecret();
             DateTimeOffset? expiresAt = grace == 0 ? null : now.AddSeconds(grace);
-            stream.AppendOne(new WebhookSecretRegenerated(caller.AccountId, secret, grace == 0 ? null : keys.Current, expiresAt, now));
+            // The secret being replaced is carried over as it is stored: sealed for the same account and field.
+            stream.AppendOne(new WebhookSecretRegenerated(caller.AccountId, cipher.Seal(SealedFields.WebhookSecret, secret), grace == 0 ? null : keys.Current, expiresAt, now));
             try
             {
                 await session.SaveChangesAsync(context.RequestAborted);

@@ -1,15 +1,20 @@
+using Cue.Contracts;
 using Cue.Contracts.Events;
 using Marten.Events.Projections;
 using Marten;
 
 namespace Cue.Api.Accounts;
 
-/// <summary>An account as the API shows it. Inline snapshot of the account stream.</summary>
+/// <summary>
+/// An account as the API shows it. Inline snapshot of the account stream. The e-mail is sealed; its blind
+/// index carries the per-mode uniqueness.
+/// </summary>
 public sealed class AccountView
 {
     public string Id { get; set; } = "";
     public Guid AccountId { get; set; }
-    public string Email { get; set; } = "";
+    public Sealed Email { get; set; } = null!;
+    public string EmailIndex { get; set; } = "";
     public string Mode { get; set; } = "live";
     public string ApiKeyHash { get; set; } = "";
     public string ApiKeyPrefix { get; set; } = "";
@@ -20,6 +25,7 @@ public sealed class AccountView
         Id = e.AccountId.ToString("D"),
         AccountId = e.AccountId,
         Email = e.Email,
+        EmailIndex = e.EmailIndex,
         Mode = e.Mode,
         ApiKeyHash = e.ApiKeyHash,
         ApiKeyPrefix = e.ApiKeyPrefix,

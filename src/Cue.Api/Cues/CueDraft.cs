@@ -3,9 +3,11 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Cue.Api.Accounts;
 using Cue.Api.Hosting;
+using Cue.Contracts;
 using Cue.Contracts.Events;
 using Cue.Delivery.Signing;
 using Cue.Delivery.Urls;
+using Cue.Encryption;
 using Cue.Scheduler.Occurrences;
 
 namespace Cue.Api.Cues;
@@ -28,11 +30,13 @@ public static partial class CueDraft
     [GeneratedRegex("^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")]
     private static partial Regex HeaderName();
 
-    public static async Task<CueCreated> ParseAsync(JsonElement body, Caller caller, string cueId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The decision with its sensitive parts sealed by the caller's <paramref name="cipher"/>.</summary>
+    public static async Task<CueCreated> ParseAsync(JsonElement body, Caller caller, string cueId, DateTimeOffset now, AccountCipher cipher, CancellationToken cancellationToken)
     {
         var (config, nextRun) = await ParseConfigAsync(body, caller, now, Checks.All, cancellationToken);
-        return new CueCreated(cueId, caller.AccountId, caller.Mode, config.Name, config.Description, config.Schedule, config.Callback,
-            config.Payload, config.Retry, config.TimeoutSeconds, config.CatchUp, config.OnFailure, config.VerificationMode, nextRun, now);
+        var sealedParts = config.Seal(cipher);
+        return new CueCreated(cueId, caller.AccountId, caller.Mode, config.Name, sealedParts.Description, config.Schedule, sealedParts.Callback,
+            sealedParts.Payload, config.Retry, config.TimeoutSeconds, config.CatchUp, sealedParts.OnFailure, config.VerificationMode, nextRun, now);
     }
 
     /// <summary>Which checks a parse runs beyond the syntax: an update skips those of values it did not change.</summary>
@@ -173,7 +177,7 @@ public static partial class CueDraft
         return (new CueSchedule("recurring", cron.Expression, null, canonicalZone), cron.NextAfter(now, zone));
     }
 
-    private static async Task<CueCallback> ParseCallbackAsync(JsonFields callback, Caller caller, bool checkUrl, CancellationToken cancellationToken)
+    private static async Task<CallbackConfig> ParseCallbackAsync(JsonFields callback, Caller caller, bool checkUrl, CancellationToken cancellationToken)
     {
         var url = callback.String("url", required: true, nullable: false)!;
         var method = (callback.String("method", nullable: false) ?? "POST").ToUpperInvariant();
@@ -229,7 +233,7 @@ public static partial class CueDraft
             }
         }
 
-        return new CueCallback(normalised, method, headers);
+        return new CallbackConfig(normalised, method, headers);
     }
 
     private static async Task<string> CheckUrlAsync(string url, Caller caller, string messagePrefix, CancellationToken cancellationToken)
@@ -319,11 +323,11 @@ public static partial class CueDraft
         return new CueRetry(maxAttempts, backoff);
     }
 
-    private static async Task<CueOnFailure> ParseOnFailureAsync(JsonFields? onFailure, Caller caller, bool checkWebhook, CancellationToken cancellationToken)
+    private static async Task<FailureConfig> ParseOnFailureAsync(JsonFields? onFailure, Caller caller, bool checkWebhook, CancellationToken cancellationToken)
     {
         if (onFailure is null)
         {
-            return new CueOnFailure(true, null, false);
+            return new FailureConfig(true, null, false);
         }
 
         var email = onFailure.Bool("email") ?? true;
@@ -335,19 +339,38 @@ public static partial class CueDraft
             webhook = await CheckUrlAsync(webhook, caller, "on_failure.webhook: ", cancellationToken);
         }
 
-        return new CueOnFailure(email, webhook, pause);
+        return new FailureConfig(email, webhook, pause);
     }
 }
 
-/// <summary>A cue's whole configuration, validated and normalised (the fields of the §5.2 table).</summary>
+/// <summary>
+/// A cue's whole configuration in clear, validated and normalised (the fields of the §5.2 table): what decisions
+/// and responses work with. Events and views hold its sensitive parts sealed (<see cref="Seal"/>).
+/// </summary>
 public sealed record CueConfig(
     string Name,
     string? Description,
     CueSchedule Schedule,
-    CueCallback Callback,
+    CallbackConfig Callback,
     string Payload,
     CueRetry Retry,
     int TimeoutSeconds,
     string CatchUp,
-    CueOnFailure OnFailure,
-    string VerificationMode);
+    FailureConfig OnFailure,
+    string VerificationMode)
+{
+    public SealedCueParts Seal(AccountCipher cipher) => new(
+        cipher.Seal(SealedFields.Description, Description),
+        new CueCallback(cipher.Seal(SealedFields.CallbackUrl, Callback.Url), Callback.Method, SealedHeaders.Seal(cipher, Callback.Headers)),
+        cipher.Seal(SealedFields.Payload, Payload),
+        new CueOnFailure(OnFailure.Email, cipher.Seal(SealedFields.FailureWebhook, OnFailure.Webhook), OnFailure.Pause));
+}
+
+/// <summary>The callback in clear.</summary>
+public sealed record CallbackConfig(string Url, string Method, IReadOnlyDictionary<string, string> Headers);
+
+/// <summary>The <c>on_failure</c> policy in clear.</summary>
+public sealed record FailureConfig(bool Email, string? Webhook, bool Pause);
+
+/// <summary>The parts of a <see cref="CueConfig"/> that events and views hold sealed.</summary>
+public sealed record SealedCueParts(Sealed? Description, CueCallback Callback, Sealed Payload, CueOnFailure OnFailure);

@@ -4,6 +4,7 @@ using Cue.Api.Accounts;
 using Cue.Api.Executions;
 using Cue.Api.Hosting;
 using Cue.Contracts.Events;
+using Cue.Encryption;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
@@ -36,11 +37,12 @@ public static partial class CueEndpoints
             : throw ApiError.NotFound("cue_not_found", $"No cue with id {id}.");
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, IDocumentSession session, Quotas quotas, TimeProvider time)
+    private static async Task<IResult> CreateAsync(HttpContext context, IDocumentSession session, KeyRing keyRing, Quotas quotas, TimeProvider time)
     {
         var caller = Caller.From(context);
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request);
-        var created = await CueDraft.ParseAsync(body, caller, Secrets.NewCueId(), time.GetUtcNow(), context.RequestAborted);
+        var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
+        var created = await CueDraft.ParseAsync(body, caller, Secrets.NewCueId(), time.GetUtcNow(), cipher, context.RequestAborted);
 
         try
         {
@@ -70,13 +72,14 @@ public static partial class CueEndpoints
 
         var view = CueView.Create(created);
         context.Response.Headers.Location = $"/v1/cues/{view.Id}";
-        return Results.Json(view.ToResponse(created.CreatedAt, CueStats.None), Json.Options, statusCode: StatusCodes.Status201Created);
+        return Results.Json(view.ToResponse(created.CreatedAt, CueStats.None, cipher), Json.Options, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> GetAsync(string id, HttpContext context, IQuerySession session, NpgsqlDataSource dataSource, TimeProvider time)
+    private static async Task<IResult> GetAsync(string id, HttpContext context, IQuerySession session, NpgsqlDataSource dataSource, KeyRing keyRing, TimeProvider time)
     {
         var caller = Caller.From(context);
         var view = await LoadOwnedAsync(id, caller, session, context.RequestAborted);
+        var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var limit = Paging.ReadOne(context.Request, "execution_limit", 10, 1, 100);
         var offset = Paging.ReadOne(context.Request, "execution_offset", 0, 0, int.MaxValue);
 
@@ -85,17 +88,18 @@ public static partial class CueEndpoints
         var page = await executions.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit).ToListAsync(context.RequestAborted);
         var stats = await CueStats.LoadAsync(session.DocumentStore, dataSource, view.Id, context.RequestAborted);
 
-        var response = JsonSerializer.SerializeToNode(view.ToResponse(time.GetUtcNow(), stats), Json.Options)!.AsObject();
-        response["executions"] = JsonSerializer.SerializeToNode(page.Select(e => e.ToResponse()), Json.Options);
+        var response = JsonSerializer.SerializeToNode(view.ToResponse(time.GetUtcNow(), stats, cipher), Json.Options)!.AsObject();
+        response["executions"] = JsonSerializer.SerializeToNode(page.Select(e => e.ToResponse(cipher)), Json.Options);
         response["execution_total"] = total;
         response["execution_limit"] = limit;
         response["execution_offset"] = offset;
         return Results.Json(response, Json.Options);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IQuerySession session, NpgsqlDataSource dataSource, TimeProvider time)
+    private static async Task<IResult> ListAsync(HttpContext context, IQuerySession session, NpgsqlDataSource dataSource, KeyRing keyRing, TimeProvider time)
     {
         var caller = Caller.From(context);
+        var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var (limit, offset) = Paging.Read(context.Request, defaultLimit: 50);
         var query = session.Query<CueView>().Where(c => c.AccountId == caller.AccountId);
         if (context.Request.Query.TryGetValue("status", out var statusValues))
@@ -115,7 +119,7 @@ public static partial class CueEndpoints
         var now = time.GetUtcNow();
         return Results.Json(new
         {
-            cues = page.Select(c => c.ToResponse(now, stats.GetValueOrDefault(c.Id, CueStats.None))),
+            cues = page.Select(c => c.ToResponse(now, stats.GetValueOrDefault(c.Id, CueStats.None), cipher)),
             total,
             limit,
             offset,
@@ -123,16 +127,17 @@ public static partial class CueEndpoints
         }, Json.Options);
     }
 
-    private static async Task<IResult> UpdateAsync(string id, HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, Quotas quotas, TimeProvider time)
+    private static async Task<IResult> UpdateAsync(string id, HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, KeyRing keyRing, Quotas quotas, TimeProvider time)
     {
         var caller = Caller.From(context);
+        var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
         // A concurrent change of the same cue fails the expected-version append; decide again on the new state.
         for (var round = 1; ; round++)
         {
             await using var session = store.LightweightSession();
             var current = await LoadOwnedAsync(id, caller, session, context.RequestAborted);
-            var update = await CuePatch.DecideAsync(body, current, caller, time.GetUtcNow(), context.RequestAborted);
+            var update = await CuePatch.DecideAsync(body, current, caller, time.GetUtcNow(), cipher, context.RequestAborted);
             var view = current;
             if (update is not null)
             {
@@ -160,7 +165,7 @@ public static partial class CueEndpoints
             }
 
             var stats = await CueStats.LoadAsync(store, dataSource, view.Id, context.RequestAborted);
-            return Results.Json(view.ToResponse(time.GetUtcNow(), stats), Json.Options);
+            return Results.Json(view.ToResponse(time.GetUtcNow(), stats, cipher), Json.Options);
         }
     }
 

@@ -4,7 +4,7 @@ using Cue.Api.Accounts;
 using Cue.Api.Hosting;
 using Cue.Contracts;
 using Cue.Contracts.Events;
-using Cue.Scheduler.Occurrences;
+using Cue.Encryption;
 
 namespace Cue.Api.Cues;
 
@@ -18,9 +18,11 @@ public static class CuePatch
     private static readonly string[] NestedObjects = ["schedule", "callback", "retry", "delivery", "on_failure", "verification"];
     private static readonly string[] NullableTop = ["description"];
 
-    public static async Task<CueUpdated?> DecideAsync(JsonElement patch, CueView current, Caller caller, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Decides on the configuration in clear (opened with <paramref name="cipher"/>) and seals the update's parts.</summary>
+    public static async Task<CueUpdated?> DecideAsync(JsonElement patch, CueView current, Caller caller, DateTimeOffset now, AccountCipher cipher, CancellationToken cancellationToken)
     {
-        var merged = ToRequestShape(current);
+        var stored = current.Open(cipher);
+        var merged = ToRequestShape(stored);
         string? status = null;
         foreach (var member in patch.EnumerateObject())
         {
@@ -63,20 +65,21 @@ public static class CuePatch
         var mergedUrl = (string?)merged["callback"]?["url"];
         var mergedWebhook = (string?)merged["on_failure"]?["webhook"];
         var checks = new CueDraft.Checks(
-            CallbackUrl: mergedUrl != current.Callback.Url,
-            FailureWebhook: mergedWebhook != current.OnFailure.Webhook,
+            CallbackUrl: mergedUrl != stored.Callback.Url,
+            FailureWebhook: mergedWebhook != stored.OnFailure.Webhook,
             FutureAt: rescheduled && newStatus == "active");
 
         using var document = JsonDocument.Parse(merged.ToJsonString());
         var (config, nextRun) = await CueDraft.ParseConfigAsync(document.RootElement, caller, now, checks, cancellationToken);
 
-        if (SameConfig(config, Config(current)) && newStatus == current.Status && !rescheduled)
+        if (SameConfig(config, stored) && newStatus == current.Status && !rescheduled)
         {
             return null;
         }
 
-        return new CueUpdated(current.Id, current.AccountId, config.Name, config.Description, config.Schedule, config.Callback, config.Payload,
-            config.Retry, config.TimeoutSeconds, config.CatchUp, config.OnFailure, config.VerificationMode, newStatus, rescheduled,
+        var sealedParts = config.Seal(cipher);
+        return new CueUpdated(current.Id, current.AccountId, config.Name, sealedParts.Description, config.Schedule, sealedParts.Callback, sealedParts.Payload,
+            config.Retry, config.TimeoutSeconds, config.CatchUp, sealedParts.OnFailure, config.VerificationMode, newStatus, rescheduled,
             newStatus == "active" ? nextRun : null, now);
     }
 
@@ -120,11 +123,8 @@ public static class CuePatch
     private static bool SameConfig(CueConfig a, CueConfig b) =>
         JsonSerializer.Serialize(a, Json.Options) == JsonSerializer.Serialize(b, Json.Options);
 
-    private static CueConfig Config(CueView c) =>
-        new(c.Name, c.Description, c.Schedule, c.Callback, c.Payload, c.Retry, c.TimeoutSeconds, c.CatchUp, c.OnFailure, c.VerificationMode);
-
     /// <summary>The stored cue in the shape of a create request, for merging.</summary>
-    private static JsonObject ToRequestShape(CueView c) => new()
+    private static JsonObject ToRequestShape(CueConfig c) => new()
     {
         ["name"] = c.Name,
         ["description"] = c.Description,

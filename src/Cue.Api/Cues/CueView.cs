@@ -1,10 +1,15 @@
 using System.Text.Json.Nodes;
+using Cue.Contracts;
 using Cue.Contracts.Events;
+using Cue.Encryption;
 using Cue.Scheduler.Occurrences;
 
 namespace Cue.Api.Cues;
 
-/// <summary>A cue as the API shows it. Inline snapshot of the cue's stream.</summary>
+/// <summary>
+/// A cue as the API shows it. Inline snapshot of the cue's stream: the sealed parts are copied as the events
+/// hold them (a rebuild gives the same document) and opened only to answer (<see cref="ToResponse"/>).
+/// </summary>
 public sealed class CueView
 {
     public string Id { get; set; } = "";
@@ -12,11 +17,11 @@ public sealed class CueView
     public long Version { get; set; }
     public Guid AccountId { get; set; }
     public string Name { get; set; } = "";
-    public string? Description { get; set; }
+    public Sealed? Description { get; set; }
     public string Status { get; set; } = "active";
     public CueSchedule Schedule { get; set; } = new("once", null, null, "UTC");
-    public CueCallback Callback { get; set; } = new("", "POST", new Dictionary<string, string>());
-    public string Payload { get; set; } = "{}";
+    public CueCallback Callback { get; set; } = null!;
+    public Sealed Payload { get; set; } = null!;
     public CueRetry Retry { get; set; } = new(3, [1, 5, 15]);
     public int TimeoutSeconds { get; set; } = 30;
     public string CatchUp { get; set; } = "run_once_if_missed";
@@ -119,28 +124,48 @@ public sealed class CueView
             : null;
     }
 
-    /// <summary>The Cue object of contract §5.2, every documented field present.</summary>
-    public object ToResponse(DateTimeOffset now, CueStats stats) => new
+    /// <summary>The configuration in clear, opened with the owning account's cipher.</summary>
+    public CueConfig Open(AccountCipher cipher) => new(
+        Name,
+        cipher.Open(SealedFields.Description, Description),
+        Schedule,
+        new CallbackConfig(cipher.Open(SealedFields.CallbackUrl, Callback.Url), Callback.Method, SealedHeaders.Open(cipher, Callback.Headers)),
+        cipher.Open(SealedFields.Payload, Payload),
+        Retry,
+        TimeoutSeconds,
+        CatchUp,
+        new FailureConfig(OnFailure.Email, cipher.Open(SealedFields.FailureWebhook, OnFailure.Webhook), OnFailure.Pause),
+        VerificationMode);
+
+    /// <summary>
+    /// The Cue object of contract §5.2, every documented field present. The one place a cue becomes JSON (the
+    /// API's answers and anything else that shows a cue call it); <paramref name="cipher"/> is the cue's account's.
+    /// </summary>
+    public object ToResponse(DateTimeOffset now, CueStats stats, AccountCipher cipher)
     {
-        id = Id,
-        name = Name,
-        description = Description,
-        status = Status,
-        transport = "webhook",
-        schedule = new { type = Schedule.Type, cron = Schedule.Cron, at = Schedule.At, timezone = Schedule.Timezone },
-        callback = new { url = Callback.Url, method = Callback.Method, headers = Callback.Headers },
-        payload = JsonNode.Parse(Payload),
-        retry = new { max_attempts = Retry.MaxAttempts, backoff_minutes = Retry.BackoffMinutes },
-        delivery = new { timeout_seconds = TimeoutSeconds },
-        catch_up = CatchUp,
-        on_failure = new { email = OnFailure.Email, webhook = OnFailure.Webhook, pause = OnFailure.Pause },
-        verification = new { mode = VerificationMode },
-        next_run = NextRunAt(now),
-        last_run = stats.LastRun,
-        run_count = stats.RunCount,
-        fired_count = stats.FiredCount,
-        warning = Warning,
-        created_at = CreatedAt,
-        updated_at = UpdatedAt,
-    };
+        var config = Open(cipher);
+        return new
+        {
+            id = Id,
+            name = Name,
+            description = config.Description,
+            status = Status,
+            transport = "webhook",
+            schedule = new { type = Schedule.Type, cron = Schedule.Cron, at = Schedule.At, timezone = Schedule.Timezone },
+            callback = new { url = config.Callback.Url, method = Callback.Method, headers = config.Callback.Headers },
+            payload = JsonNode.Parse(config.Payload),
+            retry = new { max_attempts = Retry.MaxAttempts, backoff_minutes = Retry.BackoffMinutes },
+            delivery = new { timeout_seconds = TimeoutSeconds },
+            catch_up = CatchUp,
+            on_failure = new { email = OnFailure.Email, webhook = config.OnFailure.Webhook, pause = OnFailure.Pause },
+            verification = new { mode = VerificationMode },
+            next_run = NextRunAt(now),
+            last_run = stats.LastRun,
+            run_count = stats.RunCount,
+            fired_count = stats.FiredCount,
+            warning = Warning,
+            created_at = CreatedAt,
+            updated_at = UpdatedAt,
+        };
+    }
 }

@@ -5,6 +5,7 @@ using Cue.Api.Executions;
 using Cue.Api.Hosting;
 using Cue.Contracts;
 using Cue.Contracts.Events;
+using Cue.Encryption;
 using Marten;
 
 namespace Cue.Api.Cues;
@@ -23,9 +24,10 @@ public static class FireEndpoints
         authed.MapPost("/executions/{id}/replay", ReplayAsync);
     }
 
-    private static async Task<IResult> FireAsync(string id, HttpContext context, IDocumentSession session, Quotas quotas, TimeProvider time)
+    private static async Task<IResult> FireAsync(string id, HttpContext context, IDocumentSession session, KeyRing keyRing, Quotas quotas, TimeProvider time)
     {
         var caller = Caller.From(context);
+        var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var cue = await CueEndpoints.LoadOwnedAsync(id, caller, session, context.RequestAborted);
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
         // Milliseconds, as the API shows them: executions that look simultaneous then sort by id.
@@ -59,6 +61,7 @@ public static class FireEndpoints
             throw ApiError.Validation("idempotency_key", "Must be 1–255 characters.");
         }
 
+        // Without an override the cue's sealed payload is the snapshot as it is; an override is merged in clear and sealed.
         var payload = cue.Payload;
         if (overrideRaw is { ValueKind: not JsonValueKind.Null } given)
         {
@@ -68,11 +71,13 @@ public static class FireEndpoints
             }
 
             // The override alone must be a valid payload (no duplicate keys, …) before it is merged.
-            payload = CueDraft.ParsePayload(given);
+            var clear = CueDraft.ParsePayload(given);
             if (strategy == "merge")
             {
-                payload = CueDraft.ParsePayload(Merge(cue.Payload, given));
+                clear = CueDraft.ParsePayload(Merge(cipher.Open(SealedFields.Payload, cue.Payload), given));
             }
+
+            payload = cipher.Seal(SealedFields.Payload, clear);
         }
 
         if (key is not null)
@@ -81,7 +86,7 @@ public static class FireEndpoints
             if (previous is not null && now - previous.CreatedAt < IdempotencyWindow
                 && await session.LoadAsync<ExecutionView>(previous.ExecutionId, context.RequestAborted) is { } original)
             {
-                return Respond(original);
+                return Respond(original, cipher);
             }
         }
 
@@ -96,12 +101,13 @@ public static class FireEndpoints
         }
 
         await session.SaveChangesAsync(context.RequestAborted);
-        return Respond(ExecutionView.Create(created));
+        return Respond(ExecutionView.Create(created), cipher);
     }
 
-    private static async Task<IResult> ReplayAsync(string id, HttpContext context, IDocumentSession session, Quotas quotas, TimeProvider time)
+    private static async Task<IResult> ReplayAsync(string id, HttpContext context, IDocumentSession session, KeyRing keyRing, Quotas quotas, TimeProvider time)
     {
         var caller = Caller.From(context);
+        var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var original = await ExecutionEndpoints.LoadOwnedAsync(id, context, session);
         if (!ExecutionView.IsFinal(original.Status))
         {
@@ -121,13 +127,13 @@ public static class FireEndpoints
             ReplayedFrom: Guid.Parse(original.Id));
         session.Events.StartStream<ExecutionView>(created.ExecutionId.ToString("D"), created);
         await session.SaveChangesAsync(context.RequestAborted);
-        return Respond(ExecutionView.Create(created));
+        return Respond(ExecutionView.Create(created), cipher);
     }
 
     /// <summary>The Execution plus <c>execution_id</c> (the CLI reads it).</summary>
-    private static IResult Respond(ExecutionView execution)
+    private static IResult Respond(ExecutionView execution, AccountCipher cipher)
     {
-        var response = JsonSerializer.SerializeToNode(execution.ToResponse(), Json.Options)!.AsObject();
+        var response = JsonSerializer.SerializeToNode(execution.ToResponse(cipher), Json.Options)!.AsObject();
         response["execution_id"] = execution.Id;
         return Results.Json(response, Json.Options);
     }

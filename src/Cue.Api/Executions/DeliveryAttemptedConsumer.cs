@@ -3,6 +3,7 @@ using Cue.Contracts;
 using Cue.Contracts.Events;
 using Cue.Contracts.Messages;
 using Cue.Delivery.Sending;
+using Cue.Encryption;
 using Cue.Hosting;
 using JasperFx.Events;
 using Marten;
@@ -14,7 +15,7 @@ namespace Cue.Api.Executions;
 /// Appends each delivery attempt to its execution's stream, starting the stream (with the payload
 /// snapshot) on the first one. Idempotent on (execution, attempt): a redelivered message changes nothing.
 /// </summary>
-public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptResponses responses, ILogger<DeliveryAttemptedConsumer> logger) : IConsumer<DeliveryAttempted>
+public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptResponses responses, KeyRing keyRing, ILogger<DeliveryAttemptedConsumer> logger) : IConsumer<DeliveryAttempted>
 {
     public async Task Consume(ConsumeContext<DeliveryAttempted> context)
     {
@@ -73,7 +74,11 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
             await CueFinalStateAsync(session, execution, context.CancellationToken);
         }
 
-        await RecordOutcomeFromResponseAsync(session, m, streamId, state, responseBody, context.CancellationToken);
+        if (execution is not null)
+        {
+            await RecordOutcomeFromResponseAsync(session, m, streamId, state, responseBody, execution.AccountId, context.CancellationToken);
+        }
+
         await session.SaveChangesAsync(context.CancellationToken);
     }
 
@@ -116,10 +121,17 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
     /// <c>POST …/outcome</c> would be, unless one is already recorded. It joins the attempt's append (or, for a
     /// redelivered attempt, expects the version read), so a report racing in through the API cannot make two.
     /// </summary>
-    private static async Task RecordOutcomeFromResponseAsync(IDocumentSession session, DeliveryAttempted m, string streamId,
-        StreamState? state, string? responseBody, CancellationToken cancellationToken)
+    private async Task RecordOutcomeFromResponseAsync(IDocumentSession session, DeliveryAttempted m, string streamId,
+        StreamState? state, Sealed? responseBody, Guid accountId, CancellationToken cancellationToken)
     {
-        if (m.Result != AttemptResults.Success || OutcomeRules.FromResponseBody(responseBody) is not { } reported)
+        if (m.Result != AttemptResults.Success || responseBody is null)
+        {
+            return;
+        }
+
+        // The snippet arrives sealed by the delivery worker with the same account's key; it is read in clear only here.
+        var cipher = await keyRing.ForAccountAsync(accountId, cancellationToken);
+        if (OutcomeRules.FromResponseBody(cipher.Open(SealedFields.ResponseBody, responseBody)) is not { } reported)
         {
             return;
         }
@@ -132,7 +144,7 @@ public sealed class DeliveryAttemptedConsumer(IDocumentStore store, AttemptRespo
         }
 
         var mode = await OutcomeEndpoints.VerificationModeAsync(session, m.CueId, cancellationToken);
-        var recorded = OutcomeRules.Record(m.ExecutionId, reported, mode, OutcomeRules.SourceResponse, m.FinishedAt);
+        var recorded = OutcomeRules.Record(m.ExecutionId, reported, mode, OutcomeRules.SourceResponse, m.FinishedAt, cipher);
         if (joining)
         {
             session.Events.Append(streamId, recorded);

@@ -1,5 +1,6 @@
 using Cue.Api.Accounts;
 using Cue.Api.Hosting;
+using Cue.Encryption;
 using Marten;
 
 namespace Cue.Api.Executions;
@@ -14,9 +15,10 @@ public static class ExecutionEndpoints
         authed.MapOutcomeEndpoints();
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IQuerySession session)
+    private static async Task<IResult> ListAsync(HttpContext context, IQuerySession session, KeyRing keyRing)
     {
         var caller = Caller.From(context);
+        var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var (limit, offset) = Paging.Read(context.Request, defaultLimit: 20);
         var filter = ExecutionFilter.Read(context.Request.Query);
         var query = filter.Apply(session.Query<ExecutionView>().Where(e => e.AccountId == caller.AccountId));
@@ -25,7 +27,7 @@ public static class ExecutionEndpoints
         var page = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit).ToListAsync(context.RequestAborted);
         return Results.Json(new
         {
-            executions = page.Select(e => e.ToResponse()),
+            executions = page.Select(e => e.ToResponse(cipher)),
             total,
             limit,
             offset,
@@ -33,12 +35,16 @@ public static class ExecutionEndpoints
         }, Json.Options);
     }
 
-    private static async Task<IResult> GetAsync(string id, HttpContext context, IQuerySession session) =>
-        Results.Json((await LoadOwnedAsync(id, context, session)).ToResponse(), Json.Options);
-
-    private static async Task<IResult> AttemptsAsync(string id, HttpContext context, IQuerySession session)
+    private static async Task<IResult> GetAsync(string id, HttpContext context, IQuerySession session, KeyRing keyRing)
     {
         var execution = await LoadOwnedAsync(id, context, session);
+        return Results.Json(execution.ToResponse(await keyRing.ForAccountAsync(execution.AccountId, context.RequestAborted)), Json.Options);
+    }
+
+    private static async Task<IResult> AttemptsAsync(string id, HttpContext context, IQuerySession session, KeyRing keyRing)
+    {
+        var execution = await LoadOwnedAsync(id, context, session);
+        var cipher = await keyRing.ForAccountAsync(execution.AccountId, context.RequestAborted);
         return Results.Json(new
         {
             attempts = execution.AttemptLog.OrderBy(a => a.Attempt).Select(a => new
@@ -50,7 +56,7 @@ public static class ExecutionEndpoints
                 result = a.Result,
                 http_status = a.HttpStatus,
                 error_message = a.ErrorMessage,
-                response_body = a.ResponseBody,
+                response_body = cipher.Open(SealedFields.ResponseBody, a.ResponseBody),
                 remote_address = a.RemoteAddress,
                 retry_after_seconds = a.RetryAfterSeconds,
             }),

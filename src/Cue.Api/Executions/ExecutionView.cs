@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Cue.Contracts;
 using Cue.Contracts.Events;
+using Cue.Encryption;
 
 namespace Cue.Api.Executions;
 
@@ -13,13 +14,14 @@ public sealed record AttemptView(
     string Result,
     int? HttpStatus,
     string? ErrorMessage,
-    string? ResponseBody,
+    Sealed? ResponseBody,
     string? RemoteAddress,
     int? RetryAfterSeconds);
 
 /// <summary>
 /// The execution audit record of contract §7.1: an inline snapshot of the execution's own event stream,
-/// so dropping and rebuilding it from the log gives the same record.
+/// so dropping and rebuilding it from the log gives the same record. Sealed values are copied as the events
+/// hold them and opened only to answer (<see cref="ToResponse"/>).
 /// </summary>
 public sealed class ExecutionView
 {
@@ -35,14 +37,14 @@ public sealed class ExecutionView
     public int Attempts { get; set; }
     public int? HttpStatus { get; set; }
     public string? ErrorMessage { get; set; }
-    public string? ResponseBody { get; set; }
+    public Sealed? ResponseBody { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? LastAttemptAt { get; set; }
     public DateTimeOffset? DeliveredAt { get; set; }
     public DateTimeOffset? NextRetry { get; set; }
     /// <summary>When delivery ended (success, final failure, missed or cancelled): the cue's <c>last_run</c> source.</summary>
     public DateTimeOffset? FinishedAt { get; set; }
-    public string Payload { get; set; } = "{}";
+    public Sealed Payload { get; set; } = null!;
     public string? OutcomeState { get; set; }
     public OutcomeView? Outcome { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
@@ -181,7 +183,8 @@ public sealed class ExecutionView
         }
     }
 
-    public object ToResponse() => new
+    /// <summary>The Execution object of §7.1; <paramref name="cipher"/> is the execution's account's.</summary>
+    public object ToResponse(AccountCipher cipher) => new
     {
         id = Id,
         cue_id = CueId,
@@ -192,50 +195,53 @@ public sealed class ExecutionView
         attempts = Attempts,
         http_status = HttpStatus,
         error_message = ErrorMessage,
-        response_body = ResponseBody,
+        response_body = cipher.Open(SealedFields.ResponseBody, ResponseBody),
         started_at = StartedAt,
         last_attempt_at = LastAttemptAt,
         delivered_at = DeliveredAt,
         next_retry = NextRetry,
-        payload = JsonNode.Parse(Payload),
+        payload = JsonNode.Parse(cipher.Open(SealedFields.Payload, Payload)),
         outcome_state = OutcomeState,
-        outcome = Outcome?.ToResponse(),
+        outcome = Outcome?.ToResponse(cipher),
         created_at = CreatedAt,
         updated_at = UpdatedAt,
     };
 }
 
-/// <summary>The receiver's report on an execution (§7.1 <c>outcome</c>). JSON-valued fields hold canonical JSON text.</summary>
+/// <summary>
+/// The receiver's report on an execution (§7.1 <c>outcome</c>). JSON-valued fields hold canonical JSON text. The
+/// receiver's text is sealed; <see cref="ResultType"/> and the validation state stay clear (the list filters on them).
+/// </summary>
 public sealed class OutcomeView
 {
     public bool Success { get; set; }
-    public string? Result { get; set; }
-    public string? Error { get; set; }
-    public string? Metadata { get; set; }
+    public Sealed? Result { get; set; }
+    public Sealed? Error { get; set; }
+    public Sealed? Metadata { get; set; }
     public DateTimeOffset RecordedAt { get; set; }
-    public string? ExternalId { get; set; }
-    public string? ResultUrl { get; set; }
-    public string? ResultRef { get; set; }
+    public Sealed? ExternalId { get; set; }
+    public Sealed? ResultUrl { get; set; }
+    public Sealed? ResultRef { get; set; }
     public string? ResultType { get; set; }
-    public string? Summary { get; set; }
-    public string? Artifacts { get; set; }
+    public Sealed? Summary { get; set; }
+    public Sealed? Artifacts { get; set; }
     public string? ValidationState { get; set; }
 
     public bool HasEvidence => ExternalId is not null || ResultUrl is not null || ResultRef is not null || ResultType is not null || Summary is not null || Artifacts is not null;
 
-    public object ToResponse() => new
+    public object ToResponse(AccountCipher cipher) => new
     {
         success = Success,
-        result = Result,
-        error = Error,
-        metadata = Metadata is null ? null : JsonNode.Parse(Metadata),
+        result = cipher.Open(SealedFields.Result, Result),
+        error = cipher.Open(SealedFields.Error, Error),
+        metadata = Metadata is null ? null : JsonNode.Parse(cipher.Open(SealedFields.Metadata, Metadata)),
         recorded_at = RecordedAt,
-        external_id = ExternalId,
-        result_url = ResultUrl,
-        result_ref = ResultRef,
+        external_id = cipher.Open(SealedFields.ExternalId, ExternalId),
+        result_url = cipher.Open(SealedFields.ResultUrl, ResultUrl),
+        result_ref = cipher.Open(SealedFields.ResultRef, ResultRef),
         result_type = ResultType,
-        summary = Summary,
-        artifacts = Artifacts is null ? null : JsonNode.Parse(Artifacts),
+        summary = cipher.Open(SealedFields.Summary, Summary),
+        artifacts = Artifacts is null ? null : JsonNode.Parse(cipher.Open(SealedFields.Artifacts, Artifacts)),
         validation_state = ValidationState,
     };
 }

@@ -1,6 +1,7 @@
 using Cue.Api.Accounts;
 using Cue.Api.Cues;
 using Cue.Api.Hosting;
+using Cue.Encryption;
 using JasperFx;
 using Marten;
 
@@ -26,23 +27,25 @@ internal static class OutcomeEndpoints
         authed.MapPatch("/executions/{id}/evidence", AddEvidenceAsync);
     }
 
-    private static async Task<IResult> ReportAsync(string id, HttpContext context, IDocumentStore store, TimeProvider time)
+    private static async Task<IResult> ReportAsync(string id, HttpContext context, IDocumentStore store, KeyRing keyRing, TimeProvider time)
     {
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request);
         var report = OutcomeRules.ParseReport(body);
-        var recorded = await DecideAndAppendAsync(id, context, store, (execution, mode) => OutcomeRules.Report(execution, report, mode, time.GetUtcNow()));
+        var cipher = await CallerCipherAsync(context, keyRing);
+        var recorded = await DecideAndAppendAsync(id, context, store, (execution, mode) => OutcomeRules.Report(execution, report, mode, time.GetUtcNow(), cipher));
         return Results.Json(new { execution_id = id, outcome_recorded = true, outcome_state = recorded.OutcomeState }, Json.Options);
     }
 
-    private static async Task<IResult> VerifyAsync(string id, HttpContext context, IDocumentStore store, TimeProvider time)
+    private static async Task<IResult> VerifyAsync(string id, HttpContext context, IDocumentStore store, KeyRing keyRing, TimeProvider time)
     {
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
         var (valid, reason) = OutcomeRules.ParseVerify(body);
-        var changed = await DecideAndAppendAsync(id, context, store, (execution, _) => OutcomeRules.Verify(execution, valid, reason, time.GetUtcNow()));
+        var cipher = await CallerCipherAsync(context, keyRing);
+        var changed = await DecideAndAppendAsync(id, context, store, (execution, _) => OutcomeRules.Verify(execution, valid, reason, time.GetUtcNow(), cipher));
         return Results.Json(new { execution_id = id, outcome_state = changed.OutcomeState, valid, reason }, Json.Options);
     }
 
-    private static async Task<IResult> MarkPendingAsync(string id, HttpContext context, IDocumentStore store, TimeProvider time)
+    private static async Task<IResult> MarkPendingAsync(string id, HttpContext context, IDocumentStore store, KeyRing keyRing, TimeProvider time)
     {
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
         OutcomeRules.ParseEmpty(body);
@@ -50,14 +53,19 @@ internal static class OutcomeEndpoints
         return Results.Json(new { execution_id = id, outcome_state = changed.OutcomeState }, Json.Options);
     }
 
-    private static async Task<IResult> AddEvidenceAsync(string id, HttpContext context, IDocumentStore store, TimeProvider time)
+    private static async Task<IResult> AddEvidenceAsync(string id, HttpContext context, IDocumentStore store, KeyRing keyRing, TimeProvider time)
     {
         // An empty body is "no evidence" (422), not malformed JSON.
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
         var evidence = OutcomeRules.ParseEvidence(body);
-        var updated = await DecideAndAppendAsync(id, context, store, (execution, mode) => OutcomeRules.AddEvidence(execution, evidence, mode, time.GetUtcNow()));
+        var cipher = await CallerCipherAsync(context, keyRing);
+        var updated = await DecideAndAppendAsync(id, context, store, (execution, mode) => OutcomeRules.AddEvidence(execution, evidence, mode, time.GetUtcNow(), cipher));
         return Results.Json(new { execution_id = id, outcome_state = updated.OutcomeState, evidence_updated = true }, Json.Options);
     }
+
+    /// <summary>The caller's cipher: an execution the caller can act on is always the caller's own.</summary>
+    private static ValueTask<AccountCipher> CallerCipherAsync(HttpContext context, KeyRing keyRing) =>
+        keyRing.ForAccountAsync(Caller.From(context).AccountId, context.RequestAborted);
 
     /// <summary>
     /// Loads the caller's execution with its stream version, lets <paramref name="decide"/> pick the event

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Cue.Api.Hosting;
 using Cue.Contracts.Events;
 using Cue.Delivery.Signing;
+using Cue.Encryption;
 
 namespace Cue.Api.Executions;
 
@@ -43,6 +44,7 @@ internal sealed record OutcomeReport(bool Success, string? Result, string? Error
 /// The outcome side of an execution as pure decisions: the §5.3 field rules for outcome, verify and
 /// evidence bodies, and the §7.3 state table. Each decision takes the execution as it stands and returns
 /// the event to append (or throws the contract's error), so the endpoints only load, decide and append.
+/// Decisions read the receiver's text in clear and seal what they append with the account's cipher.
 /// </summary>
 internal static class OutcomeRules
 {
@@ -120,18 +122,20 @@ internal static class OutcomeRules
     }
 
     /// <summary>The first report through the API: write-once, so a second one is 409 whatever it says.</summary>
-    public static OutcomeRecorded Report(ExecutionView execution, OutcomeReport report, string mode, DateTimeOffset now) =>
+    public static OutcomeRecorded Report(ExecutionView execution, OutcomeReport report, string mode, DateTimeOffset now, AccountCipher cipher) =>
         execution.Outcome is null
-            ? Record(Guid.Parse(execution.Id), report, mode, SourceApi, now)
+            ? Record(Guid.Parse(execution.Id), report, mode, SourceApi, now, cipher)
             : throw ApiError.Conflict("outcome_already_recorded", $"An outcome was already recorded for execution {execution.Id}.");
 
     /// <summary>The event for a report that is known to be the first.</summary>
-    public static OutcomeRecorded Record(Guid executionId, OutcomeReport report, string mode, string source, DateTimeOffset at)
+    public static OutcomeRecorded Record(Guid executionId, OutcomeReport report, string mode, string source, DateTimeOffset at, AccountCipher cipher)
     {
         var (state, validation) = StateOnReport(report.Success, report.Evidence, mode);
         var e = report.Evidence;
-        return new OutcomeRecorded(executionId, report.Success, report.Result, report.Error, report.Metadata,
-            e.ExternalId, e.ResultUrl, e.ResultRef, e.ResultType, e.Summary, e.Artifacts, state, validation, source, at);
+        return new OutcomeRecorded(executionId, report.Success, cipher.Seal(SealedFields.Result, report.Result), cipher.Seal(SealedFields.Error, report.Error),
+            cipher.Seal(SealedFields.Metadata, report.Metadata), cipher.Seal(SealedFields.ExternalId, e.ExternalId), cipher.Seal(SealedFields.ResultUrl, e.ResultUrl),
+            cipher.Seal(SealedFields.ResultRef, e.ResultRef), e.ResultType, cipher.Seal(SealedFields.Summary, e.Summary), cipher.Seal(SealedFields.Artifacts, e.Artifacts),
+            state, validation, source, at);
     }
 
     /// <summary>
@@ -139,10 +143,12 @@ internal static class OutcomeRules
     /// appended to the summary. <c>validation_state</c> stays what the automatic evidence check made it, so a
     /// later evidence PATCH can tell an automatic <c>verification_failed</c> from a manual one.
     /// </summary>
-    public static VerificationChanged Verify(ExecutionView execution, bool valid, string? reason, DateTimeOffset now)
+    public static VerificationChanged Verify(ExecutionView execution, bool valid, string? reason, DateTimeOffset now, AccountCipher cipher)
     {
         var outcome = Verifiable(execution);
-        var summary = reason is null ? outcome.Summary : Cut(outcome.Summary is { Length: > 0 } s ? s + "\n" + reason : reason, MaxSummaryChars);
+        var summary = reason is null
+            ? outcome.Summary
+            : cipher.Seal(SealedFields.Summary, Cut(cipher.Open(SealedFields.Summary, outcome.Summary) is { Length: > 0 } s ? s + "\n" + reason : reason, MaxSummaryChars));
         return new VerificationChanged(Guid.Parse(execution.Id), valid ? OutcomeStates.VerifiedSuccess : OutcomeStates.VerificationFailed,
             outcome.ValidationState, summary, now);
     }
@@ -160,24 +166,26 @@ internal static class OutcomeRules
     /// against the cue's <c>require_*</c> mode with the merged evidence and becomes <c>verified_success</c>
     /// once the missing item is there. Every other state is left alone.
     /// </summary>
-    public static EvidenceUpdated AddEvidence(ExecutionView execution, Evidence evidence, string mode, DateTimeOffset now)
+    public static EvidenceUpdated AddEvidence(ExecutionView execution, Evidence evidence, string mode, DateTimeOffset now, AccountCipher cipher)
     {
         var outcome = execution.Outcome ?? throw NoOutcome(execution);
         var state = execution.OutcomeState ?? OutcomeStates.ReportedSuccess;
         var validation = outcome.ValidationState;
         if (state == OutcomeStates.VerificationFailed && validation == Invalid)
         {
-            var merged = new Evidence(evidence.ExternalId ?? outcome.ExternalId, evidence.ResultUrl ?? outcome.ResultUrl,
-                evidence.ResultRef ?? outcome.ResultRef, evidence.ResultType ?? outcome.ResultType, evidence.Summary ?? outcome.Summary,
-                evidence.Artifacts ?? outcome.Artifacts);
+            var merged = new Evidence(evidence.ExternalId ?? cipher.Open(SealedFields.ExternalId, outcome.ExternalId),
+                evidence.ResultUrl ?? cipher.Open(SealedFields.ResultUrl, outcome.ResultUrl),
+                evidence.ResultRef ?? cipher.Open(SealedFields.ResultRef, outcome.ResultRef), evidence.ResultType ?? outcome.ResultType,
+                evidence.Summary ?? cipher.Open(SealedFields.Summary, outcome.Summary), evidence.Artifacts ?? cipher.Open(SealedFields.Artifacts, outcome.Artifacts));
             if (RequiredEvidencePresent(mode, merged) is true)
             {
                 (state, validation) = (OutcomeStates.VerifiedSuccess, Valid);
             }
         }
 
-        return new EvidenceUpdated(Guid.Parse(execution.Id), evidence.ExternalId, evidence.ResultUrl, evidence.ResultRef, evidence.ResultType,
-            evidence.Summary, evidence.Artifacts, state, validation, now);
+        return new EvidenceUpdated(Guid.Parse(execution.Id), cipher.Seal(SealedFields.ExternalId, evidence.ExternalId), cipher.Seal(SealedFields.ResultUrl, evidence.ResultUrl),
+            cipher.Seal(SealedFields.ResultRef, evidence.ResultRef), evidence.ResultType, cipher.Seal(SealedFields.Summary, evidence.Summary),
+            cipher.Seal(SealedFields.Artifacts, evidence.Artifacts), state, validation, now);
     }
 
     /// <summary>

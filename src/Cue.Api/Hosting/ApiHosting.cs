@@ -6,6 +6,7 @@ using Cue.Api.Hosting.OpenApi;
 using Cue.Contracts.Events;
 using Cue.Delivery.Sending;
 using Cue.Delivery.Targets;
+using Cue.Encryption;
 using Cue.Hosting;
 using Cue.Scheduler.DueIndex;
 using JasperFx.Events.Projections;
@@ -28,6 +29,8 @@ public static class ApiHosting
         builder.Services.AddCueMarten(postgres);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
         builder.Services.AddSingleton<AttemptResponses>();
+        // Seals what it stores and opens what it answers; owns the key tables (created with the schema below).
+        builder.Services.AddCueEncryption(ownsKeys: true);
 
         builder.Services.AddMassTransit(x =>
         {
@@ -76,9 +79,14 @@ public static class ApiHosting
             opts.Schema.For<FireIdempotency>();
             opts.Projections.Add(new DueIndexProjection(), ProjectionLifecycle.Inline);
             opts.Storage.ExtendedSchemaObjects.Add(AttemptResponses.Definition());
+            foreach (var table in KeyTablesSchema.Definitions())
+            {
+                opts.Storage.ExtendedSchemaObjects.Add(table);
+            }
 
-            // E-mail is unique per mode; cue names per account (the unique index makes the check atomic).
-            opts.Schema.For<AccountView>().UniqueIndex(UniqueIndexType.Computed, "ux_account_mode_email", a => a.Mode, a => a.Email);
+            // E-mail is unique per mode (on its blind index: the address itself is sealed); cue names per
+            // account (the unique index makes the check atomic).
+            opts.Schema.For<AccountView>().UniqueIndex(UniqueIndexType.Computed, "ux_account_mode_email", a => a.Mode, a => a.EmailIndex);
             opts.Schema.For<CueView>().UniqueIndex(UniqueIndexType.Computed, "ux_cue_account_name", c => c.AccountId, c => c.Name)
                 .Duplicate(c => c.AccountId).Duplicate(c => c.CreatedAt);
             opts.Schema.For<ExecutionView>().Duplicate(e => e.AccountId).Duplicate(e => e.CreatedAt).Duplicate(e => e.CueId)

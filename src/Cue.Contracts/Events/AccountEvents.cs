@@ -1,13 +1,18 @@
 namespace Cue.Contracts.Events;
 
-/// <summary>An account was created. The API key itself is never stored: only its SHA-256 (hex) and display prefix.</summary>
+/// <summary>
+/// An account was created. The API key itself is never stored: only its SHA-256 (hex) and display prefix.
+/// The e-mail and the webhook secret are sealed; <paramref name="EmailIndex"/> is the e-mail's blind index
+/// (HMAC-SHA256 of the normalised address), what the per-mode uniqueness of e-mails is checked on.
+/// </summary>
 public sealed record AccountRegistered(
     Guid AccountId,
-    string Email,
+    Sealed Email,
+    string EmailIndex,
     string Mode,
     string ApiKeyHash,
     string ApiKeyPrefix,
-    string WebhookSecret,
+    Sealed WebhookSecret,
     DateTimeOffset RegisteredAt);
 
 /// <summary>
@@ -28,7 +33,7 @@ public sealed record ApiKeyRegenerated(
 /// </summary>
 public sealed record WebhookSecretRegenerated(
     Guid AccountId,
-    string WebhookSecret,
-    string? PreviousSecret,
+    Sealed WebhookSecret,
+    Sealed? PreviousSecret,
     DateTimeOffset? PreviousSecretExpiresAt,
     DateTimeOffset RegeneratedAt);

@@ -2,14 +2,17 @@ namespace Cue.Contracts.Events;
 
 public sealed record CueSchedule(string Type, string? Cron, DateTimeOffset? At, string Timezone);
 
-public sealed record CueCallback(string Url, string Method, IReadOnlyDictionary<string, string> Headers);
+/// <summary>The callback: <paramref name="Url"/> sealed, and the headers sealed together as one JSON object (names included).</summary>
+public sealed record CueCallback(Sealed Url, string Method, Sealed Headers);
 
 public sealed record CueRetry(int MaxAttempts, IReadOnlyList<int> BackoffMinutes);
 
-public sealed record CueOnFailure(bool Email, string? Webhook, bool Pause);
+public sealed record CueOnFailure(bool Email, Sealed? Webhook, bool Pause);
 
 /// <summary>
-/// A cue was accepted. <paramref name="Payload"/> is the canonical JSON text of the payload object;
+/// A cue was accepted. <paramref name="Payload"/> is the canonical JSON text of the payload object, sealed
+/// like the description, the callback and the failure webhook (name, schedule and policies stay clear: they
+/// are operational, and the name is unique per account);
 /// <paramref name="NextRunAt"/> is the first occurrence decided at creation, so replaying the event
 /// rebuilds the same due-index entry without consulting a clock.
 /// </summary>
@@ -18,10 +21,10 @@ public sealed record CueCreated(
     Guid AccountId,
     string AccountMode,
     string Name,
-    string? Description,
+    Sealed? Description,
     CueSchedule Schedule,
     CueCallback Callback,
-    string Payload,
+    Sealed Payload,
     CueRetry Retry,
     int TimeoutSeconds,
     string CatchUp,
@@ -40,10 +43,10 @@ public sealed record CueUpdated(
     string CueId,
     Guid AccountId,
     string Name,
-    string? Description,
+    Sealed? Description,
     CueSchedule Schedule,
     CueCallback Callback,
-    string Payload,
+    Sealed Payload,
     CueRetry Retry,
     int TimeoutSeconds,
     string CatchUp,

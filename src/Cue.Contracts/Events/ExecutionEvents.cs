@@ -12,7 +12,7 @@ public sealed record ExecutionCreated(
     string CueName,
     DateTimeOffset ScheduledFor,
     string TriggeredBy,
-    string Payload,
+    Sealed Payload,
     DateTimeOffset CreatedAt,
     Guid? ReplayedFrom = null,
     string? IdempotencyKey = null);
@@ -25,21 +25,22 @@ public sealed record ExecutionCancelled(Guid ExecutionId, string CueId, DateTime
 
 /// <summary>
 /// The receiver's report (§5.3 outcome, or a 2xx body with a boolean <c>success</c>, §9.5), written once.
-/// JSON-valued fields hold canonical JSON text. <paramref name="OutcomeState"/> and
+/// JSON-valued fields hold canonical JSON text. The receiver's text is sealed; <paramref name="ResultType"/>
+/// and the states stay clear, because the execution list filters on them. <paramref name="OutcomeState"/> and
 /// <paramref name="ValidationState"/> are the decision taken when it was recorded (§7.3).
 /// </summary>
 public sealed record OutcomeRecorded(
     Guid ExecutionId,
     bool Success,
-    string? Result,
-    string? Error,
-    string? Metadata,
-    string? ExternalId,
-    string? ResultUrl,
-    string? ResultRef,
+    Sealed? Result,
+    Sealed? Error,
+    Sealed? Metadata,
+    Sealed? ExternalId,
+    Sealed? ResultUrl,
+    Sealed? ResultRef,
     string? ResultType,
-    string? Summary,
-    string? Artifacts,
+    Sealed? Summary,
+    Sealed? Artifacts,
     string OutcomeState,
     string? ValidationState,
     string Source,
@@ -50,18 +51,18 @@ public sealed record VerificationChanged(
     Guid ExecutionId,
     string OutcomeState,
     string? ValidationState,
-    string? Summary,
+    Sealed? Summary,
     DateTimeOffset ChangedAt);
 
 /// <summary>Evidence was added or overwritten after the outcome (§5.3); null fields were not given.</summary>
 public sealed record EvidenceUpdated(
     Guid ExecutionId,
-    string? ExternalId,
-    string? ResultUrl,
-    string? ResultRef,
+    Sealed? ExternalId,
+    Sealed? ResultUrl,
+    Sealed? ResultRef,
     string? ResultType,
-    string? Summary,
-    string? Artifacts,
+    Sealed? Summary,
+    Sealed? Artifacts,
     string OutcomeState,
     string? ValidationState,
     DateTimeOffset UpdatedAt);
@@ -69,7 +70,11 @@ public sealed record EvidenceUpdated(
 /// <summary>A delivery attempt began (the execution is <c>delivering</c> until its <see cref="AttemptRecorded"/>).</summary>
 public sealed record AttemptStarted(Guid ExecutionId, int Attempt, DateTimeOffset StartedAt);
 
-/// <summary>One delivery attempt finished (or was refused). Appended once per (execution, attempt).</summary>
+/// <summary>
+/// One delivery attempt finished (or was refused). Appended once per (execution, attempt). The receiver's
+/// response snippet is sealed; <paramref name="ErrorMessage"/> is Cue's own wording (status, network error),
+/// which also crosses the bus, so it stays clear.
+/// </summary>
 public sealed record AttemptRecorded(
     Guid ExecutionId,
     string CueId,
@@ -79,7 +84,7 @@ public sealed record AttemptRecorded(
     string Result,
     int? HttpStatus,
     string? ErrorMessage,
-    string? ResponseBody,
+    Sealed? ResponseBody,
     string? RemoteAddress,
     int? RetryAfterSeconds,
     DateTimeOffset? NextAttemptAt,

@@ -51,7 +51,7 @@ public sealed class WebhookSender(HttpClient client, GuardedConnector connector,
         SslOptions = { EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13 },
     };
 
-    public Task<AttemptOutcome> SendAsync(DeliveryTarget target, string cueName, string payload, IReadOnlyList<string> secrets, DeliverCue message, CancellationToken cancellationToken)
+    public Task<AttemptOutcome> SendAsync(OpenCallback callback, string cueName, string payload, IReadOnlyList<string> secrets, DeliverCue message, CancellationToken cancellationToken)
     {
         var body = WebhookBody.Build(message.Attempt, message.CueId, message.ExecutionId, cueName, payload, message.ScheduledFor);
         var headers = new List<KeyValuePair<string, string>>
@@ -63,8 +63,8 @@ public sealed class WebhookSender(HttpClient client, GuardedConnector connector,
         };
 
         // The user's headers go last; reserved names were refused when the cue was saved.
-        headers.AddRange(target.Headers);
-        var outbound = new Outbound(target.Url, target.Method, body, headers, TimeSpan.FromSeconds(target.TimeoutSeconds), target.AccountMode == "test");
+        headers.AddRange(callback.Headers);
+        var outbound = new Outbound(callback.Url, callback.Method, body, headers, callback.Timeout, callback.AllowLoopback);
         return PostAsync(outbound, secrets, cancellationToken);
     }
 

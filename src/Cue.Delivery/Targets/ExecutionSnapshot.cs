@@ -1,3 +1,4 @@
+using Cue.Contracts;
 using Cue.Contracts.Events;
 
 namespace Cue.Delivery.Targets;
@@ -11,7 +12,7 @@ public sealed class ExecutionSnapshot
 {
     public string Id { get; set; } = "";
     public string CueName { get; set; } = "";
-    public string Payload { get; set; } = "{}";
+    public Sealed Payload { get; set; } = null!;
 
     public static ExecutionSnapshot Create(ExecutionCreated e) => new()
     {

@@ -1,16 +1,18 @@
+using Cue.Contracts;
 using Cue.Contracts.Events;
+using Cue.Encryption;
 
 namespace Cue.Delivery.Targets;
 
 /// <summary>
 /// An account's webhook secrets: the current one and, during a rotation's grace period, the one it
-/// replaced. Fetched when signing; never put on the bus. Inline snapshot of the account stream.
+/// replaced, both sealed. Fetched when signing; never put on the bus. Inline snapshot of the account stream.
 /// </summary>
 public sealed class SigningKeys
 {
     public string Id { get; set; } = "";
-    public string Current { get; set; } = "";
-    public string? Previous { get; set; }
+    public Sealed Current { get; set; } = null!;
+    public Sealed? Previous { get; set; }
     public DateTimeOffset? PreviousExpiresAt { get; set; }
 
     public static SigningKeys Create(AccountRegistered e) => new()
@@ -32,6 +34,8 @@ public sealed class SigningKeys
         Previous is not null && PreviousExpiresAt is { } expires && now < expires ? expires : null;
 
     /// <summary>The secrets that sign a delivery made at <paramref name="now"/>, newest first (§9.4).</summary>
-    public IReadOnlyList<string> ValidAt(DateTimeOffset now) =>
-        PreviousValidUntil(now) is not null ? [Current, Previous!] : [Current];
+    public IReadOnlyList<string> ValidAt(DateTimeOffset now, AccountCipher cipher) =>
+        PreviousValidUntil(now) is not null
+            ? [cipher.Open(SealedFields.WebhookSecret, Current), cipher.Open(SealedFields.WebhookSecret, Previous!)]
+            : [cipher.Open(SealedFields.WebhookSecret, Current)];
 }

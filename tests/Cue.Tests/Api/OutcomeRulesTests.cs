@@ -1,6 +1,9 @@
 using System.Text.Json;
 using Cue.Api.Executions;
 using Cue.Api.Hosting;
+using Cue.Contracts;
+using Cue.Encryption;
+using Cue.Tests.Infrastructure;
 
 namespace Cue.Tests.Api;
 
@@ -8,6 +11,11 @@ namespace Cue.Tests.Api;
 public sealed class Deciding_outcomes
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 20, 16, 0, 0, TimeSpan.Zero);
+    private static readonly AccountCipher Cipher = TestCiphers.New();
+
+    private static Sealed Sealed(string field, string clear) => Cipher.Seal(field, clear);
+
+    private static string? Open(string field, Sealed? value) => Cipher.Open(field, value);
 
     private static JsonElement Body(string json) => JsonDocument.Parse(json).RootElement.Clone();
 
@@ -163,7 +171,7 @@ public sealed class Deciding_outcomes
     {
         var execution = Execution("reported_success", new OutcomeView { Success = true });
         var same = new OutcomeReport(true, null, null, null, Evidence.None);
-        var error = Refused(() => OutcomeRules.Report(execution, same, "none", Now));
+        var error = Refused(() => OutcomeRules.Report(execution, same, "none", Now, Cipher));
         Assert.That((error.Status, error.Code), Is.EqualTo((409, "outcome_already_recorded")));
     }
 
@@ -171,11 +179,12 @@ public sealed class Deciding_outcomes
     public void A_first_report_records_every_field_with_the_decided_state()
     {
         var report = new OutcomeReport(true, "r", "e", "{}", new Evidence("x", null, null, "t", null, null));
-        var e = OutcomeRules.Report(Execution(), report, "require_external_id", Now);
+        var e = OutcomeRules.Report(Execution(), report, "require_external_id", Now, Cipher);
         Assert.Multiple(() =>
         {
             Assert.That(e.ExecutionId, Is.EqualTo(Guid.Parse(Execution().Id)));
-            Assert.That((e.Success, e.Result, e.Error, e.Metadata, e.ExternalId, e.ResultType), Is.EqualTo((true, "r", "e", "{}", "x", "t")));
+            Assert.That((e.Success, Open(SealedFields.Result, e.Result), Open(SealedFields.Error, e.Error), Open(SealedFields.Metadata, e.Metadata),
+                Open(SealedFields.ExternalId, e.ExternalId), e.ResultType), Is.EqualTo((true, "r", "e", "{}", "x", "t")));
             Assert.That((e.OutcomeState, e.ValidationState, e.Source, e.RecordedAt), Is.EqualTo(("verified_success", "valid", "api", Now)));
         });
     }
@@ -188,7 +197,7 @@ public sealed class Deciding_outcomes
     [TestCase("verification_pending", false, "verification_failed")]
     public void Verify_moves_a_reported_or_pending_outcome(string from, bool valid, string to)
     {
-        var e = OutcomeRules.Verify(Execution(from, new OutcomeView()), valid, null, Now);
+        var e = OutcomeRules.Verify(Execution(from, new OutcomeView()), valid, null, Now, Cipher);
         Assert.Multiple(() =>
         {
             Assert.That(e.OutcomeState, Is.EqualTo(to));
@@ -201,7 +210,7 @@ public sealed class Deciding_outcomes
     [TestCase("verification_failed")]
     public void Verify_and_verification_pending_refuse_a_settled_outcome(string from)
     {
-        var verify = Refused(() => OutcomeRules.Verify(Execution(from, new OutcomeView()), true, null, Now));
+        var verify = Refused(() => OutcomeRules.Verify(Execution(from, new OutcomeView()), true, null, Now, Cipher));
         var pending = Refused(() => OutcomeRules.MarkPending(Execution(from, new OutcomeView()), Now));
         Assert.Multiple(() =>
         {
@@ -215,9 +224,9 @@ public sealed class Deciding_outcomes
     {
         var errors = new[]
         {
-            Refused(() => OutcomeRules.Verify(Execution(), true, null, Now)),
+            Refused(() => OutcomeRules.Verify(Execution(), true, null, Now, Cipher)),
             Refused(() => OutcomeRules.MarkPending(Execution(), Now)),
-            Refused(() => OutcomeRules.AddEvidence(Execution(), Evidence.None with { ExternalId = "x" }, "none", Now)),
+            Refused(() => OutcomeRules.AddEvidence(Execution(), Evidence.None with { ExternalId = "x" }, "none", Now, Cipher)),
         };
         Assert.That(errors.Select(e => (e.Status, e.Code)), Is.All.EqualTo((409, "no_outcome")));
     }
@@ -225,21 +234,24 @@ public sealed class Deciding_outcomes
     [TestCase("reported_success")]
     [TestCase("reported_failure")]
     [TestCase("verification_pending")]
-    public void Verification_pending_parks_a_reported_or_pending_outcome(string from) =>
-        Assert.That(OutcomeRules.MarkPending(Execution(from, new OutcomeView { Summary = "kept" }), Now),
-            Has.Property("OutcomeState").EqualTo("verification_pending").And.Property("Summary").EqualTo("kept"));
+    public void Verification_pending_parks_a_reported_or_pending_outcome(string from)
+    {
+        var kept = Sealed(SealedFields.Summary, "kept");
+        Assert.That(OutcomeRules.MarkPending(Execution(from, new OutcomeView { Summary = kept }), Now),
+            Has.Property("OutcomeState").EqualTo("verification_pending").And.Property("Summary").SameAs(kept));
+    }
 
     [Test]
     public void The_reason_is_appended_to_the_summary_and_capped_at_500()
     {
-        var none = OutcomeRules.Verify(Execution("reported_success", new OutcomeView()), false, "bad numbers", Now);
-        var some = OutcomeRules.Verify(Execution("reported_success", new OutcomeView { Summary = "nightly run" }), false, "bad numbers", Now);
-        var full = OutcomeRules.Verify(Execution("reported_success", new OutcomeView { Summary = new string('s', 450) }), true, new string('r', 100), Now);
+        var none = OutcomeRules.Verify(Execution("reported_success", new OutcomeView()), false, "bad numbers", Now, Cipher);
+        var some = OutcomeRules.Verify(Execution("reported_success", new OutcomeView { Summary = Sealed(SealedFields.Summary, "nightly run") }), false, "bad numbers", Now, Cipher);
+        var full = OutcomeRules.Verify(Execution("reported_success", new OutcomeView { Summary = Sealed(SealedFields.Summary, new string('s', 450)) }), true, new string('r', 100), Now, Cipher);
         Assert.Multiple(() =>
         {
-            Assert.That(none.Summary, Is.EqualTo("bad numbers"));
-            Assert.That(some.Summary, Is.EqualTo("nightly run\nbad numbers"));
-            Assert.That(full.Summary, Has.Length.EqualTo(500).And.StartsWith(new string('s', 450) + "\nr"));
+            Assert.That(Open(SealedFields.Summary, none.Summary), Is.EqualTo("bad numbers"));
+            Assert.That(Open(SealedFields.Summary, some.Summary), Is.EqualTo("nightly run\nbad numbers"));
+            Assert.That(Open(SealedFields.Summary, full.Summary), Has.Length.EqualTo(500).And.StartsWith(new string('s', 450) + "\nr"));
         });
     }
 
@@ -255,8 +267,8 @@ public sealed class Deciding_outcomes
             _ => Evidence.None with { Artifacts = "[1]" },
         };
         var failed = Execution("verification_failed", new OutcomeView { Success = true, ValidationState = "invalid" });
-        var wrongItem = OutcomeRules.AddEvidence(failed, Evidence.None with { ResultRef = "r" }, mode, Now);
-        var missingItem = OutcomeRules.AddEvidence(failed, evidence, mode, Now);
+        var wrongItem = OutcomeRules.AddEvidence(failed, Evidence.None with { ResultRef = "r" }, mode, Now, Cipher);
+        var missingItem = OutcomeRules.AddEvidence(failed, evidence, mode, Now, Cipher);
         Assert.Multiple(() =>
         {
             Assert.That((wrongItem.OutcomeState, wrongItem.ValidationState), Is.EqualTo(("verification_failed", "invalid")));
@@ -269,8 +281,8 @@ public sealed class Deciding_outcomes
     {
         // The stored items count too: artifacts reported while the cue required an external id, the cue now
         // requiring artifacts, and a PATCH of a summary alone re-checks to verified_success.
-        var failed = Execution("verification_failed", new OutcomeView { Success = true, ValidationState = "invalid", Artifacts = "[\"a\"]" });
-        var e = OutcomeRules.AddEvidence(failed, Evidence.None with { Summary = "more" }, "require_artifacts", Now);
+        var failed = Execution("verification_failed", new OutcomeView { Success = true, ValidationState = "invalid", Artifacts = Sealed(SealedFields.Artifacts, "[\"a\"]") });
+        var e = OutcomeRules.AddEvidence(failed, Evidence.None with { Summary = "more" }, "require_artifacts", Now, Cipher);
         Assert.That(e.OutcomeState, Is.EqualTo("verified_success"));
     }
 
@@ -284,11 +296,11 @@ public sealed class Deciding_outcomes
     public void Evidence_leaves_every_other_state_alone(string state, string? validation, string mode)
     {
         var execution = Execution(state, new OutcomeView { ValidationState = validation });
-        var e = OutcomeRules.AddEvidence(execution, Evidence.None with { ExternalId = "x" }, mode, Now);
+        var e = OutcomeRules.AddEvidence(execution, Evidence.None with { ExternalId = "x" }, mode, Now, Cipher);
         Assert.Multiple(() =>
         {
             Assert.That((e.OutcomeState, e.ValidationState), Is.EqualTo((state, validation)));
-            Assert.That(e.ExternalId, Is.EqualTo("x"));
+            Assert.That(Open(SealedFields.ExternalId, e.ExternalId), Is.EqualTo("x"));
             Assert.That(e.UpdatedAt, Is.EqualTo(Now));
         });
     }

@@ -1,7 +1,10 @@
 using System.Threading.RateLimiting;
 using Cue.Api.Accounts;
+using Cue.Contracts;
 using Cue.Contracts.Events;
 using Cue.Delivery.Targets;
+using Cue.Encryption;
+using Cue.Tests.Infrastructure;
 
 namespace Cue.Tests.Api;
 
@@ -92,27 +95,30 @@ public sealed class Window_and_rotation_rules
     public void The_previous_secret_signs_after_the_current_one_until_it_expires()
     {
         var at = new DateTimeOffset(2026, 3, 20, 16, 0, 0, TimeSpan.Zero);
-        var keys = SigningKeys.Create(new AccountRegistered(Guid.NewGuid(), "a@example.com", "test", "hash", "cue_test_abcd", "whsec_first", at));
-        Assert.That(keys.ValidAt(at), Is.EqualTo(new[] { "whsec_first" }));
+        var cipher = TestCiphers.New();
+        Sealed Secret(string secret) => cipher.Seal(SealedFields.WebhookSecret, secret);
+        var keys = SigningKeys.Create(new AccountRegistered(cipher.AccountId, cipher.Seal(SealedFields.Email, "a@example.com"), "index", "test", "hash", "cue_test_abcd",
+            Secret("whsec_first"), at));
+        Assert.That(keys.ValidAt(at, cipher), Is.EqualTo(new[] { "whsec_first" }));
 
-        keys.Apply(new WebhookSecretRegenerated(Guid.NewGuid(), "whsec_second", "whsec_first", at.AddHours(1), at));
+        keys.Apply(new WebhookSecretRegenerated(cipher.AccountId, Secret("whsec_second"), Secret("whsec_first"), at.AddHours(1), at));
         Assert.Multiple(() =>
         {
-            Assert.That(keys.ValidAt(at), Is.EqualTo(new[] { "whsec_second", "whsec_first" }));
-            Assert.That(keys.ValidAt(at.AddHours(1).AddMilliseconds(-1)), Is.EqualTo(new[] { "whsec_second", "whsec_first" }));
-            Assert.That(keys.ValidAt(at.AddHours(1)), Is.EqualTo(new[] { "whsec_second" }));
+            Assert.That(keys.ValidAt(at, cipher), Is.EqualTo(new[] { "whsec_second", "whsec_first" }));
+            Assert.That(keys.ValidAt(at.AddHours(1).AddMilliseconds(-1), cipher), Is.EqualTo(new[] { "whsec_second", "whsec_first" }));
+            Assert.That(keys.ValidAt(at.AddHours(1), cipher), Is.EqualTo(new[] { "whsec_second" }));
             Assert.That(keys.PreviousValidUntil(at), Is.EqualTo(at.AddHours(1)));
             Assert.That(keys.PreviousValidUntil(at.AddHours(1)), Is.Null);
         });
 
         // Rotating within the grace period: the oldest goes, at most two remain.
-        keys.Apply(new WebhookSecretRegenerated(Guid.NewGuid(), "whsec_third", "whsec_second", at.AddHours(2), at.AddMinutes(1)));
-        Assert.That(keys.ValidAt(at.AddMinutes(1)), Is.EqualTo(new[] { "whsec_third", "whsec_second" }));
+        keys.Apply(new WebhookSecretRegenerated(cipher.AccountId, Secret("whsec_third"), Secret("whsec_second"), at.AddHours(2), at.AddMinutes(1)));
+        Assert.That(keys.ValidAt(at.AddMinutes(1), cipher), Is.EqualTo(new[] { "whsec_third", "whsec_second" }));
 
-        keys.Apply(new WebhookSecretRegenerated(Guid.NewGuid(), "whsec_fourth", null, null, at.AddMinutes(2)));
+        keys.Apply(new WebhookSecretRegenerated(cipher.AccountId, Secret("whsec_fourth"), null, null, at.AddMinutes(2)));
         Assert.Multiple(() =>
         {
-            Assert.That(keys.ValidAt(at.AddMinutes(2)), Is.EqualTo(new[] { "whsec_fourth" }));
+            Assert.That(keys.ValidAt(at.AddMinutes(2), cipher), Is.EqualTo(new[] { "whsec_fourth" }));
             Assert.That(keys.PreviousValidUntil(at.AddMinutes(2)), Is.Null);
         });
     }

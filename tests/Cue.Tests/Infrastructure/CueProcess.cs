@@ -41,6 +41,9 @@ public sealed class CueProcess(string project, int port, IReadOnlyDictionary<str
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        // The run's master key unless the test names one (or an empty one, to see start-up refuse it): tests that
+        // start an API of their own on the shared database must read what the shared stack sealed.
+        info.Environment[TestKeys.MasterKeyVariable] = TestKeys.MasterKey;
         foreach (var (key, value) in environment)
         {
             info.Environment[key] = value;

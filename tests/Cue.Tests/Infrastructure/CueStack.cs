@@ -40,6 +40,7 @@ public sealed class CueStack : IAsyncDisposable
         ["ConnectionStrings__RabbitMq"] = rabbit,
         ["DOTNET_ENVIRONMENT"] = "Production",
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        [TestKeys.MasterKeyVariable] = TestKeys.MasterKey,
         ["Delivery__BackoffUnit"] = "00:00:01",
         ["Dispatch__TickInterval"] = "00:00:00.250",
         ["Dispatch__Lease"] = "00:00:04",
