@@ -19,6 +19,14 @@ public sealed class DispatchOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long one publish may wait for the broker's confirm. A publish caught by a broker outage can otherwise
+    /// wait for a confirm that never comes, and hold every later fire behind it; past this, the row is released
+    /// and claimed again (the same execution id, so a late confirm of the first publish is harmless).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     [Range(1, 100_000)]
     public int BatchSize { get; set; } = 1000;
 

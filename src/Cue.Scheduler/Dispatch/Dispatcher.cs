@@ -106,6 +106,7 @@ public sealed class Dispatcher(
         var failed = new List<DueEntry>();
         var advances = new List<Advance>(plans.Count);
 
+        var publishTimeout = options.Value.PublishTimeout;
         await Task.WhenAll(plans.Select(async plan =>
         {
             using var activity = DispatchTelemetry.StartFire(plan, now);
@@ -113,7 +114,11 @@ public sealed class Dispatcher(
             {
                 foreach (var message in plan.AllMessages())
                 {
-                    await bus.Publish(message, message.GetType(), cancellationToken);
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timeout.CancelAfter(publishTimeout);
+                    // WaitAsync as well as the token: a confirm lost with its channel must not hold the loop even
+                    // if the transport stops watching the token.
+                    await bus.Publish(message, message.GetType(), timeout.Token).WaitAsync(publishTimeout, time, cancellationToken);
                     DispatchTelemetry.Published(message, plan.Advance.Entry, time.GetUtcNow());
                 }
 
@@ -122,7 +127,7 @@ public sealed class Dispatcher(
                     advances.Add(plan.Advance);
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 DispatchTelemetry.Failed(activity, ex);
                 logger.LogWarning(ex, "Publishing the fire of cue {CueId} due {DueAt} failed; it will be claimed again", plan.Advance.Entry.CueId, plan.Advance.Entry.DueAt);

@@ -22,7 +22,7 @@ namespace Cue.Tests.Torture;
 [Category("Torture")]
 public sealed class Fuzzing_every_endpoint
 {
-    private static int Requests => TortureScale.Full ? 10_000 : 1_500;
+    private static int Requests => TortureScale.Full ? 10_000 : 1_000;
 
     [Test]
     public async Task No_generated_request_gets_a_5xx_an_error_outside_the_envelope_or_changes_data_when_rejected()

@@ -15,7 +15,7 @@ public sealed record TortureScale(int Cues, TimeSpan Window)
 {
     public static bool Full => Environment.GetEnvironmentVariable("CUE_TORTURE") == "full";
 
-    public static TortureScale Current => Full ? new(400, TimeSpan.FromSeconds(32)) : new(120, TimeSpan.FromSeconds(20));
+    public static TortureScale Current => Full ? new(400, TimeSpan.FromSeconds(32)) : new(60, TimeSpan.FromSeconds(14));
 }
 
 /// <summary>One row of the torture table: counts, never timings.</summary>
