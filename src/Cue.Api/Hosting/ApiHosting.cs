@@ -1,5 +1,6 @@
 using Cue.Api.Accounts;
 using Cue.Api.Cues;
+using Cue.Api.Dashboard;
 using Cue.Api.Executions;
 using Cue.Api.Hosting.OpenApi;
 using Cue.Contracts.Events;
@@ -49,6 +50,7 @@ public static class ApiHosting
         builder.Services.AddSingleton<Quotas>();
         builder.AddCueAccounts();
         builder.Services.AddCueOpenApi();
+        builder.AddCueDashboard();
         return builder;
     }
 
@@ -92,6 +94,7 @@ public static class ApiHosting
         app.UseCueTransport();
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
+        app.UseCueDashboardSessions();
         app.UseCueRateLimits();
         app.UseDeclaredBodyLimit();
         app.MapCueOpenApi();
@@ -106,6 +109,7 @@ public static class ApiHosting
         authed.MapFireEndpoints();
         authed.MapExecutionEndpoints();
         authed.MapReservedEndpoints();
+        app.MapCueDashboard();
         return app;
     }
 }
