@@ -86,7 +86,7 @@ public sealed record FireLagChart(DateTimeOffset From, DateTimeOffset To, IReadO
     public double? MaxLagMs => Buckets.Max(b => b.MaxLagMs);
 
     /// <summary>The count axis' top: a round number at or above the busiest hour.</summary>
-    public int CountScale => NiceCeiling(Math.Max(1, Buckets.Max(b => b.Total)));
+    public int CountScale => NiceCeiling(Math.Max(2, Buckets.Max(b => b.Total)));
 
     /// <summary>The lag axis' top in milliseconds: a round number at or above the largest median.</summary>
     public double LagScale => NiceCeiling(Math.Max(100, Buckets.Max(b => b.MedianLagMs ?? 0)));

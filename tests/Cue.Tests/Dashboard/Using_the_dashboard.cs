@@ -166,7 +166,10 @@ public sealed class Using_the_dashboard
             await page.GotoAsync(Url(path));
             // Nothing wider than the screen but the tables' own scroll regions.
             var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
-            Assert.That(overflow, Is.LessThanOrEqualTo(0), path);
+            var wide = await page.EvaluateAsync<string>(
+                "() => [...document.querySelectorAll('body *')].filter(e => !(e.closest('.table-wrap') && !e.classList.contains('table-wrap')) && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)" +
+                ".map(e => e.tagName + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right)).slice(0, 5).join(', ')");
+            Assert.That(overflow, Is.LessThanOrEqualTo(0), $"{path} is wider than the screen: {wide}");
             var unlabelled = await page.EvaluateAsync<int>(
                 "() => [...document.querySelectorAll('input:not([type=hidden]), select')].filter(e => !e.labels || e.labels.length === 0).length");
             Assert.That(unlabelled, Is.Zero, $"form controls without a label on {path}");
