@@ -56,9 +56,11 @@ public sealed class Using_the_dashboard
         Assert.That(created.Status, Is.EqualTo(201), created.Json.ToString());
         var cueId = created.Json.GetProperty("id").GetString()!;
 
+        // Generous waits: this is about the row arriving without a reload, not about firing precision (./cue bench
+        // measures that), and the suite shares two cores with parallel builds.
         var row = page.Locator("table.executions tbody tr[data-execution-id]").Filter(new LocatorFilterOptions { HasText = name });
-        await Assertions.Expect(row).ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = 30_000 });
-        await Assertions.Expect(row.Locator("[data-cell='status']")).ToHaveTextAsync("success", new LocatorAssertionsToHaveTextOptions { Timeout = 30_000 });
+        await Assertions.Expect(row).ToHaveCountAsync(1, new LocatorAssertionsToHaveCountOptions { Timeout = 60_000 });
+        await Assertions.Expect(row.Locator("[data-cell='status']")).ToHaveTextAsync("success", new LocatorAssertionsToHaveTextOptions { Timeout = 60_000 });
         Assert.That(await page.EvaluateAsync<bool>("() => window.cueNotReloaded === true"), Is.True, "the page was reloaded: the row did not come from the live feed");
         var executionId = await row.GetAttributeAsync("data-execution-id");
         await Assertions.Expect(row.Locator("[data-cell='http']")).ToHaveTextAsync("200");
@@ -108,7 +110,7 @@ public sealed class Using_the_dashboard
         await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = $"Fire {recurringName} now" }).ClickAsync();
         await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("Fired");
         await Assertions.Expect(page.Locator("table.executions tbody tr[data-execution-id]")).ToHaveCountAsync(1);
-        await Assertions.Expect(page.Locator("table.executions [data-cell='status']").First).ToHaveTextAsync("success", new LocatorAssertionsToHaveTextOptions { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("table.executions [data-cell='status']").First).ToHaveTextAsync("success", new LocatorAssertionsToHaveTextOptions { Timeout = 60_000 });
         var fired = await api.GetAsync($"/v1/executions?cue_id={recurringId}", account.ApiKey);
         Assert.That(fired.Json.GetProperty("executions")[0].GetProperty("triggered_by").GetString(), Is.EqualTo("manual_fire"));
         await page.ReloadAsync();
