@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Cue.Api.Accounts;
 using Cue.Api.Executions;
@@ -82,18 +83,23 @@ public static partial class CueEndpoints
         var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var limit = Paging.ReadOne(context.Request, "execution_limit", 10, 1, 100);
         var offset = Paging.ReadOne(context.Request, "execution_offset", 0, 0, int.MaxValue);
+        return Results.Json(await DetailResponseAsync(view, caller, cipher, limit, offset, session, dataSource, time.GetUtcNow(), context.RequestAborted), Json.Options);
+    }
 
+    /// <summary><c>GET /v1/cues/{id}</c>'s body: the cue with one page of its executions (the dashboard renders the same).</summary>
+    internal static async Task<JsonObject> DetailResponseAsync(CueView view, Caller caller, AccountCipher cipher, int limit, int offset, IQuerySession session, NpgsqlDataSource dataSource, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var executions = session.Query<ExecutionView>().Where(e => e.AccountId == caller.AccountId && e.CueId == view.Id);
-        var total = await executions.CountAsync(context.RequestAborted);
-        var page = await executions.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit).ToListAsync(context.RequestAborted);
-        var stats = await CueStats.LoadAsync(session.DocumentStore, dataSource, view.Id, context.RequestAborted);
+        var total = await executions.CountAsync(cancellationToken);
+        var page = await executions.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit).ToListAsync(cancellationToken);
+        var stats = await CueStats.LoadAsync(session.DocumentStore, dataSource, view.Id, cancellationToken);
 
-        var response = JsonSerializer.SerializeToNode(view.ToResponse(time.GetUtcNow(), stats, cipher), Json.Options)!.AsObject();
+        var response = JsonSerializer.SerializeToNode(view.ToResponse(now, stats, cipher), Json.Options)!.AsObject();
         response["executions"] = JsonSerializer.SerializeToNode(page.Select(e => e.ToResponse(cipher)), Json.Options);
         response["execution_total"] = total;
         response["execution_limit"] = limit;
         response["execution_offset"] = offset;
-        return Results.Json(response, Json.Options);
+        return response;
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, IQuerySession session, NpgsqlDataSource dataSource, KeyRing keyRing, TimeProvider time)
@@ -101,10 +107,16 @@ public static partial class CueEndpoints
         var caller = Caller.From(context);
         var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var (limit, offset) = Paging.Read(context.Request, defaultLimit: 50);
+        var status = context.Request.Query.TryGetValue("status", out var statusValues) ? statusValues.ToString() : null;
+        return Results.Json(await ListResponseAsync(caller, cipher, status, limit, offset, session, dataSource, time.GetUtcNow(), context.RequestAborted), Json.Options);
+    }
+
+    /// <summary><c>GET /v1/cues</c>'s body for one page, optionally of one status (the dashboard renders the same).</summary>
+    internal static async Task<object> ListResponseAsync(Caller caller, AccountCipher cipher, string? status, int limit, int offset, IQuerySession session, NpgsqlDataSource dataSource, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var query = session.Query<CueView>().Where(c => c.AccountId == caller.AccountId);
-        if (context.Request.Query.TryGetValue("status", out var statusValues))
+        if (status is not null)
         {
-            var status = statusValues.ToString();
             if (!Statuses.Contains(status))
             {
                 throw ApiError.BadRequest("invalid_filter", $"Unknown status '{status}'; use one of {string.Join(", ", Statuses)}.");
@@ -113,18 +125,17 @@ public static partial class CueEndpoints
             query = query.Where(c => c.Status == status);
         }
 
-        var total = await query.CountAsync(context.RequestAborted);
-        var page = await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Skip(offset).Take(limit).ToListAsync(context.RequestAborted);
-        var stats = await CueStats.LoadAsync(session.DocumentStore, dataSource, [.. page.Select(c => c.Id)], context.RequestAborted);
-        var now = time.GetUtcNow();
-        return Results.Json(new
+        var total = await query.CountAsync(cancellationToken);
+        var page = await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Skip(offset).Take(limit).ToListAsync(cancellationToken);
+        var stats = await CueStats.LoadAsync(session.DocumentStore, dataSource, [.. page.Select(c => c.Id)], cancellationToken);
+        return new
         {
             cues = page.Select(c => c.ToResponse(now, stats.GetValueOrDefault(c.Id, CueStats.None), cipher)),
             total,
             limit,
             offset,
             has_more = offset + page.Count < total,
-        }, Json.Options);
+        };
     }
 
     private static async Task<IResult> UpdateAsync(string id, HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, KeyRing keyRing, Quotas quotas, TimeProvider time)
@@ -132,25 +143,36 @@ public static partial class CueEndpoints
         var caller = Caller.From(context);
         var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
+        var view = await UpdateOwnedAsync(id, body, caller, cipher, store, quotas, time, context.RequestAborted);
+        var stats = await CueStats.LoadAsync(store, dataSource, view.Id, context.RequestAborted);
+        return Results.Json(view.ToResponse(time.GetUtcNow(), stats, cipher), Json.Options);
+    }
+
+    /// <summary>
+    /// Applies a <c>PATCH /v1/cues/{id}</c> body to the caller's cue and returns the cue as it now is. The
+    /// dashboard's pause and resume go through here with <c>{"status": …}</c>, so they decide exactly as the API does.
+    /// </summary>
+    internal static async Task<CueView> UpdateOwnedAsync(string id, JsonElement body, Caller caller, AccountCipher cipher, IDocumentStore store, Quotas quotas, TimeProvider time, CancellationToken cancellationToken)
+    {
         // A concurrent change of the same cue fails the expected-version append; decide again on the new state.
         for (var round = 1; ; round++)
         {
             await using var session = store.LightweightSession();
-            var current = await LoadOwnedAsync(id, caller, session, context.RequestAborted);
-            var update = await CuePatch.DecideAsync(body, current, caller, time.GetUtcNow(), cipher, context.RequestAborted);
+            var current = await LoadOwnedAsync(id, caller, session, cancellationToken);
+            var update = await CuePatch.DecideAsync(body, current, caller, time.GetUtcNow(), cipher, cancellationToken);
             var view = current;
             if (update is not null)
             {
                 if (update.Status == "active" && current.Status is "completed" or "failed")
                 {
                     // Re-arming a finished once cue makes it count against the cue limit again.
-                    await quotas.EnsureCueAllowedAsync(session, caller, context.RequestAborted);
+                    await quotas.EnsureCueAllowedAsync(session, caller, cancellationToken);
                 }
 
                 session.Events.Append(current.Id, current.Version + 1, update);
                 try
                 {
-                    await session.SaveChangesAsync(context.RequestAborted);
+                    await session.SaveChangesAsync(cancellationToken);
                 }
                 catch (Exception ex) when (UniqueViolation.Of(ex, "ux_cue_account_name"))
                 {
@@ -164,8 +186,7 @@ public static partial class CueEndpoints
                 view.Apply(update);
             }
 
-            var stats = await CueStats.LoadAsync(store, dataSource, view.Id, context.RequestAborted);
-            return Results.Json(view.ToResponse(time.GetUtcNow(), stats, cipher), Json.Options);
+            return view;
         }
     }
 
@@ -219,7 +240,7 @@ public static partial class CueEndpoints
     /// Deletes a cue: <c>CueDeleted</c> on its stream (the views and the due index drop it) and
     /// <c>ExecutionCancelled</c> on each of its pending or retrying executions, in one transaction.
     /// </summary>
-    private static async Task DeleteOwnedAsync(string id, Caller caller, IDocumentStore store, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task DeleteOwnedAsync(string id, Caller caller, IDocumentStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         for (var round = 1; ; round++)
         {

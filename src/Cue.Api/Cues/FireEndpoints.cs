@@ -30,6 +30,15 @@ public static class FireEndpoints
         var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var cue = await CueEndpoints.LoadOwnedAsync(id, caller, session, context.RequestAborted);
         var (body, _) = await JsonBody.ReadObjectAsync(context.Request, optional: true);
+        return Respond(await FireOwnedAsync(cue, body, caller, cipher, session, quotas, time, context.RequestAborted), cipher);
+    }
+
+    /// <summary>
+    /// Decides and saves a manual fire of the caller's cue from a <c>POST /v1/cues/{id}/fire</c> body, and
+    /// returns its execution (an earlier one for a repeated idempotency key). The dashboard's "fire now" comes here.
+    /// </summary>
+    internal static async Task<ExecutionView> FireOwnedAsync(CueView cue, JsonElement body, Caller caller, AccountCipher cipher, IDocumentSession session, Quotas quotas, TimeProvider time, CancellationToken cancellationToken)
+    {
         // Milliseconds, as the API shows them: executions that look simultaneous then sort by id.
         var now = Timestamps.TruncateToMilliseconds(time.GetUtcNow());
 
@@ -82,15 +91,15 @@ public static class FireEndpoints
 
         if (key is not null)
         {
-            var previous = await session.LoadAsync<FireIdempotency>(FireIdempotency.IdFor(cue.Id, key), context.RequestAborted);
+            var previous = await session.LoadAsync<FireIdempotency>(FireIdempotency.IdFor(cue.Id, key), cancellationToken);
             if (previous is not null && now - previous.CreatedAt < IdempotencyWindow
-                && await session.LoadAsync<ExecutionView>(previous.ExecutionId, context.RequestAborted) is { } original)
+                && await session.LoadAsync<ExecutionView>(previous.ExecutionId, cancellationToken) is { } original)
             {
-                return Respond(original, cipher);
+                return original;
             }
         }
 
-        await quotas.EnsureExecutionAllowedAsync(session, caller, context.RequestAborted);
+        await quotas.EnsureExecutionAllowedAsync(session, caller, cancellationToken);
         var created = new ExecutionCreated(Guid.CreateVersion7(now), cue.Id, caller.AccountId, cue.Name, sendAt, TriggerKinds.ManualFire, payload, now,
             IdempotencyKey: key);
         session.Events.StartStream<ExecutionView>(created.ExecutionId.ToString("D"), created);
@@ -100,8 +109,8 @@ public static class FireEndpoints
             session.Store(new FireIdempotency { Id = FireIdempotency.IdFor(cue.Id, key), ExecutionId = created.ExecutionId.ToString("D"), CreatedAt = now });
         }
 
-        await session.SaveChangesAsync(context.RequestAborted);
-        return Respond(ExecutionView.Create(created), cipher);
+        await session.SaveChangesAsync(cancellationToken);
+        return ExecutionView.Create(created);
     }
 
     private static async Task<IResult> ReplayAsync(string id, HttpContext context, IDocumentSession session, KeyRing keyRing, Quotas quotas, TimeProvider time)

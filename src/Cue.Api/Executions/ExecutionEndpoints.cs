@@ -21,18 +21,23 @@ public static class ExecutionEndpoints
         var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var (limit, offset) = Paging.Read(context.Request, defaultLimit: 20);
         var filter = ExecutionFilter.Read(context.Request.Query);
-        var query = filter.Apply(session.Query<ExecutionView>().Where(e => e.AccountId == caller.AccountId));
+        return Results.Json(await ListResponseAsync(caller, cipher, filter, limit, offset, session, context.RequestAborted), Json.Options);
+    }
 
-        var total = await query.CountAsync(context.RequestAborted);
-        var page = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit).ToListAsync(context.RequestAborted);
-        return Results.Json(new
+    /// <summary><c>GET /v1/executions</c>'s body for one page of the filtered audit trail (the dashboard renders the same).</summary>
+    internal static async Task<object> ListResponseAsync(Caller caller, AccountCipher cipher, ExecutionFilter filter, int limit, int offset, IQuerySession session, CancellationToken cancellationToken)
+    {
+        var query = filter.Apply(session.Query<ExecutionView>().Where(e => e.AccountId == caller.AccountId));
+        var total = await query.CountAsync(cancellationToken);
+        var page = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit).ToListAsync(cancellationToken);
+        return new
         {
             executions = page.Select(e => e.ToResponse(cipher)),
             total,
             limit,
             offset,
             has_more = offset + page.Count < total,
-        }, Json.Options);
+        };
     }
 
     private static async Task<IResult> GetAsync(string id, HttpContext context, IQuerySession session, KeyRing keyRing)
@@ -45,23 +50,26 @@ public static class ExecutionEndpoints
     {
         var execution = await LoadOwnedAsync(id, context, session);
         var cipher = await keyRing.ForAccountAsync(execution.AccountId, context.RequestAborted);
-        return Results.Json(new
-        {
-            attempts = execution.AttemptLog.OrderBy(a => a.Attempt).Select(a => new
-            {
-                attempt = a.Attempt,
-                started_at = a.StartedAt,
-                finished_at = a.FinishedAt,
-                duration_ms = a.DurationMs,
-                result = a.Result,
-                http_status = a.HttpStatus,
-                error_message = a.ErrorMessage,
-                response_body = cipher.Open(SealedFields.ResponseBody, a.ResponseBody),
-                remote_address = a.RemoteAddress,
-                retry_after_seconds = a.RetryAfterSeconds,
-            }),
-        }, Json.Options);
+        return Results.Json(AttemptsResponse(execution, cipher), Json.Options);
     }
+
+    /// <summary><c>GET /v1/executions/{id}/attempts</c>'s body (the dashboard renders the same).</summary>
+    internal static object AttemptsResponse(ExecutionView execution, AccountCipher cipher) => new
+    {
+        attempts = execution.AttemptLog.OrderBy(a => a.Attempt).Select(a => new
+        {
+            attempt = a.Attempt,
+            started_at = a.StartedAt,
+            finished_at = a.FinishedAt,
+            duration_ms = a.DurationMs,
+            result = a.Result,
+            http_status = a.HttpStatus,
+            error_message = a.ErrorMessage,
+            response_body = cipher.Open(SealedFields.ResponseBody, a.ResponseBody),
+            remote_address = a.RemoteAddress,
+            retry_after_seconds = a.RetryAfterSeconds,
+        }),
+    };
 
     internal static async Task<ExecutionView> LoadOwnedAsync(string id, HttpContext context, IQuerySession session)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Cue.Api.Accounts;
 using Cue.Api.Cues;
+using Cue.Api.Dashboard;
 using Cue.Api.Executions;
 using Cue.Api.Hosting.OpenApi;
 using Cue.Contracts.Events;
@@ -54,6 +55,7 @@ public static class ApiHosting
         builder.Services.AddSingleton<Quotas>();
         builder.AddCueAccounts();
         builder.Services.AddCueOpenApi();
+        builder.AddCueDashboard();
         return builder;
     }
 
@@ -102,6 +104,7 @@ public static class ApiHosting
         app.UseCueTransport();
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
+        app.UseCueDashboardSessions();
         app.UseCueRateLimits();
         app.UseDeclaredBodyLimit();
         app.MapCueOpenApi();
@@ -116,6 +119,7 @@ public static class ApiHosting
         authed.MapFireEndpoints();
         authed.MapExecutionEndpoints();
         authed.MapReservedEndpoints();
+        app.MapCueDashboard();
         return app;
     }
 }
