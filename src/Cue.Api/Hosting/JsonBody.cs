@@ -61,11 +61,52 @@ public static class JsonBody
                 throw ApiError.BadRequest("invalid_json", "The request body must be a JSON object.");
             }
 
+            if (!HasOnlyValidStrings(document.RootElement))
+            {
+                throw ApiError.BadRequest("invalid_json", "The request body holds a string that is not valid Unicode (a lone surrogate escape or invalid UTF-8).");
+            }
+
             return (document.RootElement.Clone(), raw);
         }
         catch (JsonException)
         {
             throw ApiError.BadRequest("invalid_json", "The request body is not valid JSON.");
+        }
+    }
+
+    /// <summary>
+    /// The parser checks a string's escapes only when it is read: <c>"\ud800"</c> parses, and reading it later throws.
+    /// Every property name and string value is read once here, so no handler meets that exception (as a 500).
+    /// </summary>
+    private static bool HasOnlyValidStrings(JsonElement element)
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    return true;
+                case JsonValueKind.Array:
+                    return element.EnumerateArray().All(HasOnlyValidStrings);
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        if (!HasOnlyValidStrings(property.Value))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 
