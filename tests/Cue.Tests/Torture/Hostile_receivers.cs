@@ -36,7 +36,7 @@ public sealed class Hostile_receivers
     {
         var copies = TortureScale.Full ? 3 : 1;
         // More hanging attempts at once than the 128 slots the worker once had: they must not stall the rest.
-        var hangs = TortureScale.Full ? 400 : 160;
+        var hangs = TortureScale.Full ? 200 : 160;
         var wellBehavedCount = TortureScale.Full ? 60 : 20;
         var window = TimeSpan.FromSeconds(TortureScale.Full ? 20 : 10);
 

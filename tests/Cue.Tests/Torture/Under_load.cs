@@ -27,13 +27,13 @@ public sealed class Under_load
     /// <summary>The rate-limit window is shrunk so the limit bites within the fast slice's seconds (same code path).</summary>
     private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(5);
 
-    /// <summary>Requests per key per <see cref="RateWindow"/>: 80/s, above the polite accounts' rate, below the noisy one's.</summary>
-    private const int RateLimit = 400;
+    /// <summary>Requests per key per <see cref="RateWindow"/>: 40/s, above the polite accounts' rate, below the noisy one's.</summary>
+    private const int RateLimit = 200;
 
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(TortureScale.Full ? 60 : 15);
     private static readonly int PoliteAccounts = 4;
-    private static readonly double PoliteRate = TortureScale.Full ? 50 : 25;
-    private static readonly double NoisyRate = 120;
+    private static readonly double PoliteRate = TortureScale.Full ? 30 : 20;
+    private static readonly double NoisyRate = 150;
 
     private PrivateStack stack = null!;
 
@@ -64,12 +64,12 @@ public sealed class Under_load
             traffic.Add(await LoadAccount.CreateAsync(stack.Api.BaseAddress, sink.Url, i == PoliteAccounts ? "noisy" : $"polite-{i}", i == PoliteAccounts, counts));
         }
 
-        var plan = await FiringPlan.CreateAsync(stack, fires, new TortureScale(TortureScale.Full ? 300 : 75, Duration), lead: TimeSpan.FromSeconds(8));
+        var plan = await FiringPlan.CreateAsync(stack, fires, new TortureScale(TortureScale.Full ? 300 : 75, Duration), lead: TimeSpan.FromSeconds(TortureScale.Full ? 15 : 8));
         await plan.AtAsync(TimeSpan.Zero);
         using var stop = new CancellationTokenSource(Duration);
         var watch = Stopwatch.StartNew();
         var isolation = IsolationRoundsAsync(pair, stop.Token);
-        await Task.WhenAll(traffic.Select(t => t.RunAsync(t.Noisy ? NoisyRate : PoliteRate, stop.Token)));
+        await Task.WhenAll(traffic.Select(t => t.RunAsync(t.Noisy ? NoisyRate : PoliteRate, t.Noisy ? 2 * RateLimit : 0, stop.Token)));
         var elapsed = watch.Elapsed;
         var (rounds, leaks) = await isolation;
 
@@ -233,18 +233,27 @@ public sealed class Under_load
             return load;
         }
 
-        /// <summary>Sends at <paramref name="perSecond"/> (open loop, at most 64 in flight) until <paramref name="stop"/>.</summary>
-        public async Task RunAsync(double perSecond, CancellationToken stop)
+        /// <summary>
+        /// Sends <paramref name="burst"/> requests at once, then one every 1/<paramref name="perSecond"/> s until
+        /// <paramref name="stop"/>, never catching up after a stall: a slow machine makes a polite account slower,
+        /// never burstier, so it stays inside its limit; the noisy one's burst exceeds its limit however slow.
+        /// </summary>
+        public async Task RunAsync(double perSecond, int burst, CancellationToken stop)
         {
-            using var inFlight = new SemaphoreSlim(64);
+            using var inFlight = new SemaphoreSlim(burst + 64);
             var pending = new List<Task>();
             var watch = Stopwatch.StartNew();
+            var next = TimeSpan.Zero;
             for (var i = 0L; !stop.IsCancellationRequested; i++)
             {
-                var due = TimeSpan.FromSeconds(i / perSecond) - watch.Elapsed;
-                if (due > TimeSpan.Zero)
+                if (i >= burst)
                 {
-                    await Task.Delay(due, CancellationToken.None);
+                    next = (next > watch.Elapsed ? next : watch.Elapsed) + TimeSpan.FromSeconds(1 / perSecond);
+                    var due = next - watch.Elapsed;
+                    if (due > TimeSpan.Zero)
+                    {
+                        await Task.Delay(due, CancellationToken.None);
+                    }
                 }
 
                 await inFlight.WaitAsync(CancellationToken.None);
