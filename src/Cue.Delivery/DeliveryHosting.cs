@@ -33,7 +33,10 @@ internal static class DeliveryHosting
         builder.Services.AddHttpClient(WebhookSender.ClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookSender.CreateHandler(sp.GetRequiredService<GuardedConnector>()))
             // Every attempt is a recorded attempt: no resilience handler may retry behind the audit log's back.
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            // The factory's own loggers write every callback URL (sealed at rest) at Information, four lines per
+            // attempt; the worker logs each attempt once, without it.
+            .RemoveAllLoggers();
         builder.Services.AddTransient(sp => new WebhookSender(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookSender.ClientName),
             sp.GetRequiredService<GuardedConnector>(),

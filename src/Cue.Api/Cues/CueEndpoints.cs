@@ -178,8 +178,9 @@ public static partial class CueEndpoints
                 {
                     throw DuplicateName(update.Name);
                 }
-                catch (Exception ex) when (IsVersionConflict(ex) && round < 5)
+                catch (Exception ex) when (IsVersionConflict(ex) && round < MaxWriteRounds)
                 {
+                    await ConflictPauseAsync(round, cancellationToken);
                     continue;
                 }
 
@@ -266,11 +267,22 @@ public static partial class CueEndpoints
                 await session.SaveChangesAsync(cancellationToken);
                 return;
             }
-            catch (Exception ex) when (IsVersionConflict(ex) && round < 5)
+            catch (Exception ex) when (IsVersionConflict(ex) && round < MaxWriteRounds)
             {
+                await ConflictPauseAsync(round, cancellationToken);
             }
         }
     }
+
+    /// <summary>
+    /// Writers of one cue that lost the expected-version race decide again. Immediate retries in step collided
+    /// again: under load (torture, a burst of PATCHes of the same cues) five rounds ran out and answered 500.
+    /// </summary>
+    private const int MaxWriteRounds = 10;
+
+    /// <summary>A short random pause, growing with the round, so writers that collided do not collide again.</summary>
+    private static Task ConflictPauseAsync(int round, CancellationToken cancellationToken) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * round)), cancellationToken);
 
     public static bool IsVersionConflict(Exception ex) =>
         ex is EventStreamUnexpectedMaxEventIdException or JasperFx.ConcurrencyException || ex.InnerException is EventStreamUnexpectedMaxEventIdException;

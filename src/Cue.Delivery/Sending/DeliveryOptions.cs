@@ -14,7 +14,12 @@ public sealed class DeliveryOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan BackoffUnit { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Deliveries in flight per worker; webhooks are I/O-bound.</summary>
+    /// <summary>
+    /// Deliveries in flight per worker; webhooks are I/O-bound. Every attempt holds a slot until its receiver
+    /// answers or its timeout (up to 300 s) passes, so the slots must outnumber what one account's hanging
+    /// receivers can hold: at 128, 160 hanging attempts stalled every other receiver's deliveries for a whole
+    /// timeout (torture, hostile receivers). A waiting attempt costs a socket and a few KiB.
+    /// </summary>
     [Range(1, 10_000)]
-    public int ConcurrentDeliveries { get; set; } = 128;
+    public int ConcurrentDeliveries { get; set; } = 1024;
 }

@@ -13,118 +13,36 @@ namespace Cue.Tests.Api;
 [Parallelizable(ParallelScope.Self)]
 public sealed class Cross_tenant_isolation
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-
-    /// <summary>A call B makes on one of A's resources; <c>{id}</c> in the route is the resource's id.</summary>
-    public sealed record Call(string Method, string Route, string? Body = null, bool Confirm = false)
-    {
-        public override string ToString() => $"{Method} {Route}";
-    }
-
-    /// <summary>Every §5 route that takes a cue id; bulk delete takes it in the body.</summary>
-    private static readonly Call[] CueCalls =
-    [
-        new("GET", "/v1/cues/{id}"),
-        new("PATCH", "/v1/cues/{id}", """{"name": "taken-over", "status": "paused", "payload": {"by": "b"}}"""),
-        new("DELETE", "/v1/cues/{id}"),
-        new("POST", "/v1/cues/{id}/fire", """{"payload_override": {"by": "b"}, "idempotency_key": "b-key"}"""),
-        new("POST", "/v1/cues/bulk-delete", """{"ids": ["{id}"]}""", Confirm: true),
-    ];
-
-    /// <summary>Every §5 route that takes an execution id, each with a body that would pass validation.</summary>
-    private static readonly Call[] ExecutionCalls =
-    [
-        new("GET", "/v1/executions/{id}"),
-        new("GET", "/v1/executions/{id}/attempts"),
-        new("POST", "/v1/executions/{id}/outcome", """{"success": false, "error": "reported by b"}"""),
-        new("POST", "/v1/executions/{id}/replay"),
-        new("POST", "/v1/executions/{id}/verify", """{"valid": false, "reason": "b says no"}"""),
-        new("POST", "/v1/executions/{id}/verification-pending"),
-        new("PATCH", "/v1/executions/{id}/evidence", """{"external_id": "b-evidence", "summary": "by b"}"""),
-    ];
-
-    private static readonly string[] CueResources = ["recurring cue", "once cue"];
-    private static readonly string[] ExecutionResources = ["delivered execution", "pending execution"];
-
     private CueStack stack = null!;
-    private CueApiClient api = null!;
+    private TenantPair pair = null!;
     private WebhookReceiver receiver = null!;
-    private CueApiClient.Account a = null!;
-    private CueApiClient.Account b = null!;
-    private readonly Dictionary<string, string> ids = [];
-    private string bCue = "";
-    private string bExecution = "";
     private Dictionary<string, string> before = [];
 
-    public static IEnumerable<TestCaseData> Matrix()
-    {
-        foreach (var call in CueCalls)
-        {
-            foreach (var resource in CueResources)
-            {
-                yield return new TestCaseData(call, resource).SetName($"B is refused {call} on A's {resource}");
-            }
-        }
-
-        foreach (var call in ExecutionCalls)
-        {
-            foreach (var resource in ExecutionResources)
-            {
-                yield return new TestCaseData(call, resource).SetName($"B is refused {call} on A's {resource}");
-            }
-        }
-    }
+    public static IEnumerable<TestCaseData> Matrix() =>
+        TenantPair.Cases().Select(c => new TestCaseData(c.Call, c.Resource).SetName($"B is refused {c.Call} on A's {c.Resource}"));
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
         stack = await CueStack.SharedAsync();
-        api = new CueApiClient(stack.Api.BaseAddress);
         receiver = await WebhookReceiver.StartAsync();
-        a = await api.RegisterAsync("test");
-        b = await api.RegisterAsync("test");
-
-        ids["recurring cue"] = await CreateCueAsync(a, new { type = "recurring", cron = "0 0 1 1 *", timezone = "Europe/Berlin" });
-        ids["once cue"] = await CreateCueAsync(a, new { type = "once", at = Timestamps.ToWire(DateTimeOffset.UtcNow.AddDays(1)) });
-
-        // Delivered: a fire of the recurring cue that reached the receiver, with an outcome A reported,
-        // so a verify or evidence call that slipped through would visibly change it.
-        var delivered = await FireAsync(a, ids["recurring cue"], null);
-        var execution = await api.PollAsync($"/v1/executions/{delivered}", a.ApiKey, j => j.GetProperty("status").GetString() == "success", Patience);
-        Assert.That(execution.GetProperty("status").GetString(), Is.EqualTo("success"), stack.Logs());
-        var outcome = await api.PostAsync($"/v1/executions/{delivered}/outcome", a.ApiKey, new { success = true, result = "done by a" });
-        Assert.That(outcome.Status, Is.EqualTo(200), outcome.Json.ToString());
-        ids["delivered execution"] = delivered;
-        ids["pending execution"] = await FireAsync(a, ids["once cue"], Timestamps.ToWire(DateTimeOffset.UtcNow.AddHours(1)));
-
-        // B has one cue and one execution of its own, so its lists and counters are not trivially empty.
-        bCue = await CreateCueAsync(b, new { type = "once", at = Timestamps.ToWire(DateTimeOffset.UtcNow.AddDays(1)) });
-        bExecution = await FireAsync(b, bCue, Timestamps.ToWire(DateTimeOffset.UtcNow.AddHours(1)));
-
-        // last_run and run_count follow the delivery: wait until they show it before taking the snapshot.
-        var cue = await api.PollAsync($"/v1/cues/{ids["recurring cue"]}", a.ApiKey, j => j.GetProperty("run_count").GetInt32() == 1, Patience);
-        Assert.That(cue.GetProperty("run_count").GetInt32(), Is.EqualTo(1), stack.Logs());
-        before = await SnapshotAsync();
+        pair = await TenantPair.CreateAsync(stack.Api.BaseAddress, receiver, stack.Logs);
+        before = await pair.SnapshotAsync();
     }
 
     [OneTimeTearDown]
     public async Task DisposeAsync()
     {
-        // Deleting the cues cancels the hour-ahead executions, so nothing of this fixture stays due.
-        foreach (var (key, id) in new[] { (a.ApiKey, ids["recurring cue"]), (a.ApiKey, ids["once cue"]), (b.ApiKey, bCue) })
-        {
-            await api.SendAsync(HttpMethod.Delete, $"/v1/cues/{id}", key, null);
-        }
-
+        await pair.DeleteCuesAsync();
         await receiver.DisposeAsync();
-        api.Dispose();
+        pair.Dispose();
     }
 
     [TestCaseSource(nameof(Matrix))]
-    public async Task B_is_refused(Call call, string resource)
+    public async Task B_is_refused(TenantPair.Call call, string resource)
     {
-        var id = ids[resource];
-        var reply = await SendAsync(call, id, b.ApiKey);
+        var id = pair.Ids[resource];
+        var reply = await SendAsync(call, id, pair.B.ApiKey);
         if (call.Route == "/v1/cues/bulk-delete")
         {
             // Bulk delete answers 200 and reports another account's id as not found.
@@ -140,7 +58,7 @@ public sealed class Cross_tenant_isolation
 
         // The same call with an id nobody owns answers exactly alike, so B learns nothing about A's id.
         var unknown = call.Route.StartsWith("/v1/cues", StringComparison.Ordinal) ? "cue_000000000000" : Guid.NewGuid().ToString("D");
-        var control = await SendAsync(call, unknown, b.ApiKey);
+        var control = await SendAsync(call, unknown, pair.B.ApiKey);
         Assert.That(control.Status, Is.EqualTo(404));
         Assert.That(control.Code(), Is.EqualTo(code));
         Assert.That(control.Json.GetProperty("error").GetProperty("message").GetString(),
@@ -150,71 +68,71 @@ public sealed class Cross_tenant_isolation
     [Test]
     public async Task A_bulk_delete_mixing_both_accounts_ids_deletes_only_the_callers_own()
     {
-        var mine = await CreateCueAsync(b, new { type = "once", at = Timestamps.ToWire(DateTimeOffset.UtcNow.AddDays(1)) });
-        var reply = await AccountCalls.SendAsync(stack.Api.BaseAddress, HttpMethod.Post, "/v1/cues/bulk-delete", b.ApiKey,
-            JsonSerializer.Serialize(new { ids = new[] { ids["recurring cue"], mine, ids["once cue"] } }), confirm: true);
+        var mine = await CreateCueAsync(pair.B, new { type = "once", at = Timestamps.ToWire(DateTimeOffset.UtcNow.AddDays(1)) });
+        var reply = await AccountCalls.SendAsync(stack.Api.BaseAddress, HttpMethod.Post, "/v1/cues/bulk-delete", pair.B.ApiKey,
+            JsonSerializer.Serialize(new { ids = new[] { pair.Ids["recurring cue"], mine, pair.Ids["once cue"] } }), confirm: true);
         Assert.That(reply.Status, Is.EqualTo(200), reply.Json.ToString());
         Assert.That(reply.Json.GetProperty("deleted").EnumerateArray().Select(s => s.GetString()), Is.EqualTo(new[] { mine }));
-        Assert.That(reply.Json.GetProperty("skipped").EnumerateArray().Select(s => s.GetString()), Is.EqualTo(new[] { ids["recurring cue"], ids["once cue"] }));
-        Assert.That((await api.GetAsync($"/v1/cues/{mine}", b.ApiKey)).Status, Is.EqualTo(404));
-        foreach (var resource in CueResources)
+        Assert.That(reply.Json.GetProperty("skipped").EnumerateArray().Select(s => s.GetString()), Is.EqualTo(new[] { pair.Ids["recurring cue"], pair.Ids["once cue"] }));
+        Assert.That((await pair.Api.GetAsync($"/v1/cues/{mine}", pair.B.ApiKey)).Status, Is.EqualTo(404));
+        foreach (var resource in TenantPair.CueResources)
         {
-            Assert.That((await api.GetAsync($"/v1/cues/{ids[resource]}", a.ApiKey)).Status, Is.EqualTo(200), resource);
+            Assert.That((await pair.Api.GetAsync($"/v1/cues/{pair.Ids[resource]}", pair.A.ApiKey)).Status, Is.EqualTo(200), resource);
         }
     }
 
     [Test]
     public async Task Bs_lists_show_none_of_As_items()
     {
-        var cues = await api.GetAsync("/v1/cues", b.ApiKey);
+        var cues = await pair.Api.GetAsync("/v1/cues", pair.B.ApiKey);
         Assert.That(cues.Status, Is.EqualTo(200));
-        Assert.That(Ids(cues.Json, "cues"), Is.EqualTo(new[] { bCue }));
+        Assert.That(Ids(cues.Json, "cues"), Is.EqualTo(new[] { pair.BCue }));
         Assert.That(cues.Json.GetProperty("total").GetInt32(), Is.EqualTo(1));
 
-        var active = await api.GetAsync("/v1/cues?status=active", b.ApiKey);
-        Assert.That(Ids(active.Json, "cues"), Is.EqualTo(new[] { bCue }));
+        var active = await pair.Api.GetAsync("/v1/cues?status=active", pair.B.ApiKey);
+        Assert.That(Ids(active.Json, "cues"), Is.EqualTo(new[] { pair.BCue }));
 
-        var executions = await api.GetAsync("/v1/executions", b.ApiKey);
+        var executions = await pair.Api.GetAsync("/v1/executions", pair.B.ApiKey);
         Assert.That(executions.Status, Is.EqualTo(200));
-        Assert.That(Ids(executions.Json, "executions"), Is.EqualTo(new[] { bExecution }));
+        Assert.That(Ids(executions.Json, "executions"), Is.EqualTo(new[] { pair.BExecution }));
         Assert.That(executions.Json.GetProperty("total").GetInt32(), Is.EqualTo(1));
 
         foreach (var query in new[]
                  {
-                     $"cue_id={ids["recurring cue"]}",
-                     $"cue_id={ids["once cue"]}",
+                     $"cue_id={pair.Ids["recurring cue"]}",
+                     $"cue_id={pair.Ids["once cue"]}",
                      "status=success",
                      "outcome_state=reported_success",
                      "triggered_by=manual_fire&status=success",
                      "has_evidence=false&outcome_state=reported_success",
                  })
         {
-            var filtered = await api.GetAsync("/v1/executions?" + query, b.ApiKey);
+            var filtered = await pair.Api.GetAsync("/v1/executions?" + query, pair.B.ApiKey);
             Assert.That(filtered.Status, Is.EqualTo(200), query);
             Assert.That(Ids(filtered.Json, "executions"), Is.Empty, query);
             Assert.That(filtered.Json.GetProperty("total").GetInt32(), Is.Zero, query);
         }
 
         // The same filters with A's key do find A's items: the empty answers above are not empty for another reason.
-        var own = await api.GetAsync($"/v1/executions?cue_id={ids["recurring cue"]}", a.ApiKey);
-        Assert.That(Ids(own.Json, "executions"), Is.EqualTo(new[] { ids["delivered execution"] }));
-        var ownSuccess = await api.GetAsync("/v1/executions?outcome_state=reported_success", a.ApiKey);
-        Assert.That(Ids(ownSuccess.Json, "executions"), Is.EqualTo(new[] { ids["delivered execution"] }));
+        var own = await pair.Api.GetAsync($"/v1/executions?cue_id={pair.Ids["recurring cue"]}", pair.A.ApiKey);
+        Assert.That(Ids(own.Json, "executions"), Is.EqualTo(new[] { pair.Ids["delivered execution"] }));
+        var ownSuccess = await pair.Api.GetAsync("/v1/executions?outcome_state=reported_success", pair.A.ApiKey);
+        Assert.That(Ids(ownSuccess.Json, "executions"), Is.EqualTo(new[] { pair.Ids["delivered execution"] }));
     }
 
     [Test]
     public async Task Bs_me_and_usage_count_none_of_As_items()
     {
-        var me = await api.GetAsync("/v1/auth/me", b.ApiKey);
+        var me = await pair.Api.GetAsync("/v1/auth/me", pair.B.ApiKey);
         Assert.That(me.Status, Is.EqualTo(200));
         Assert.Multiple(() =>
         {
-            Assert.That(me.Json.GetProperty("email").GetString(), Is.EqualTo(b.Email));
+            Assert.That(me.Json.GetProperty("email").GetString(), Is.EqualTo(pair.B.Email));
             Assert.That(me.Json.GetProperty("active_cues").GetInt32(), Is.EqualTo(1));
             Assert.That(me.Json.GetProperty("executions_this_month").GetInt32(), Is.EqualTo(1));
         });
 
-        var usage = await api.GetAsync("/v1/usage", b.ApiKey);
+        var usage = await pair.Api.GetAsync("/v1/usage", pair.B.ApiKey);
         Assert.That(usage.Status, Is.EqualTo(200));
         var u = usage.Json;
         Assert.Multiple(() =>
@@ -228,8 +146,8 @@ public sealed class Cross_tenant_isolation
         });
 
         // A's own figures do include them.
-        var aMe = await api.GetAsync("/v1/auth/me", a.ApiKey);
-        var aUsage = await api.GetAsync("/v1/usage", a.ApiKey);
+        var aMe = await pair.Api.GetAsync("/v1/auth/me", pair.A.ApiKey);
+        var aUsage = await pair.Api.GetAsync("/v1/usage", pair.A.ApiKey);
         Assert.Multiple(() =>
         {
             Assert.That(aMe.Json.GetProperty("active_cues").GetInt32(), Is.EqualTo(2));
@@ -248,14 +166,14 @@ public sealed class Cross_tenant_isolation
     {
         foreach (var data in Matrix())
         {
-            var (call, resource) = ((Call)data.Arguments[0]!, (string)data.Arguments[1]!);
-            var reply = await SendAsync(call, ids[resource], b.ApiKey);
+            var (call, resource) = ((TenantPair.Call)data.Arguments[0]!, (string)data.Arguments[1]!);
+            var reply = await SendAsync(call, pair.Ids[resource], pair.B.ApiKey);
             Assert.That(reply.Status, Is.EqualTo(call.Route == "/v1/cues/bulk-delete" ? 200 : 404), $"{call} on {resource}");
         }
 
         // Give anything B's calls might have set off (a delivery, a projection) the time to show.
         await Task.Delay(TimeSpan.FromSeconds(2));
-        var after = await SnapshotAsync();
+        var after = await pair.SnapshotAsync();
         Assert.That(after.Keys, Is.EqualTo(before.Keys));
         foreach (var (path, body) in before)
         {
@@ -265,53 +183,9 @@ public sealed class Cross_tenant_isolation
         Assert.That(receiver.Received, Has.Count.EqualTo(1), "only A's own fire was delivered");
     }
 
-    private async Task<Dictionary<string, string>> SnapshotAsync()
-    {
-        var paths = new List<string>
-        {
-            "/v1/cues",
-            "/v1/executions",
-            $"/v1/executions?cue_id={ids["recurring cue"]}",
-        };
-        paths.AddRange(CueResources.Select(r => $"/v1/cues/{ids[r]}"));
-        paths.AddRange(ExecutionResources.SelectMany(r => new[] { $"/v1/executions/{ids[r]}", $"/v1/executions/{ids[r]}/attempts" }));
+    private Task<CueApiClient.Reply> SendAsync(TenantPair.Call call, string id, string key) => pair.SendAsync(call, id, key);
 
-        var snapshot = new Dictionary<string, string>();
-        foreach (var path in paths)
-        {
-            var reply = await api.GetAsync(path, a.ApiKey);
-            Assert.That(reply.Status, Is.EqualTo(200), path);
-            snapshot[path] = await reply.Response.Content.ReadAsStringAsync();
-        }
+    private Task<string> CreateCueAsync(CueApiClient.Account owner, object schedule) => pair.CreateCueAsync(owner, schedule);
 
-        return snapshot;
-    }
-
-    private async Task<CueApiClient.Reply> SendAsync(Call call, string id, string key) =>
-        await AccountCalls.SendAsync(stack.Api.BaseAddress, new HttpMethod(call.Method), call.Route.Replace("{id}", id, StringComparison.Ordinal), key,
-            call.Body?.Replace("{id}", id, StringComparison.Ordinal), confirm: call.Confirm);
-
-    private async Task<string> CreateCueAsync(CueApiClient.Account owner, object schedule)
-    {
-        var created = await api.PostAsync("/v1/cues", owner.ApiKey, new
-        {
-            name = "iso-" + Guid.NewGuid().ToString("N")[..10],
-            schedule,
-            callback = new { url = receiver.Url.ToString() },
-            payload = new { owner = owner.Email },
-            retry = new { max_attempts = 1 },
-        });
-        Assert.That(created.Status, Is.EqualTo(201), created.Json.ToString());
-        return created.Json.GetProperty("id").GetString()!;
-    }
-
-    private async Task<string> FireAsync(CueApiClient.Account owner, string cueId, string? sendAt)
-    {
-        var fired = await api.PostAsync($"/v1/cues/{cueId}/fire", owner.ApiKey, sendAt is null ? new { } : (object)new { send_at = sendAt });
-        Assert.That(fired.Status, Is.EqualTo(200), fired.Json.ToString());
-        return fired.Json.GetProperty("id").GetString()!;
-    }
-
-    private static List<string> Ids(JsonElement list, string items) =>
-        [.. list.GetProperty(items).EnumerateArray().Select(i => i.GetProperty("id").GetString()!)];
+    private static List<string> Ids(JsonElement list, string items) => TenantPair.IdsIn(list, items);
 }

@@ -17,6 +17,9 @@ public sealed class CueProcess(string project, int port, IReadOnlyDictionary<str
     public string LogPath { get; private set; } = "";
     public bool IsRunning => process is { HasExited: false };
 
+    /// <summary>The running process's id (torture tests read its memory from /proc); null when it is not running.</summary>
+    public int? ProcessId => IsRunning ? process!.Id : null;
+
     public async Task StartAsync()
     {
         if (IsRunning)
