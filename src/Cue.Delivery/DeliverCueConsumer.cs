@@ -71,9 +71,12 @@ public sealed class DeliverCueConsumer(
             "Execution {ExecutionId} attempt {Attempt} of cue {CueId}: {Result} {HttpStatus} in {DurationMs} ms",
             message.ExecutionId, message.Attempt, message.CueId, outcome.Result, outcome.HttpStatus, (int)(outcome.FinishedAt - outcome.StartedAt).TotalMilliseconds);
 
-        if (outcome.ResponseBody is { } body)
+        if (outcome.ResponseBody is { } body && !await responses.TrySaveAsync(message.ExecutionId, message.Attempt, body, context.CancellationToken))
         {
-            await responses.SaveAsync(message.ExecutionId, message.Attempt, body, context.CancellationToken);
+            // The POST went out: throwing now would redeliver this message and POST the same attempt again.
+            // The attempt is recorded without its snippet instead (invariant 3: each attempt once).
+            logger.LogWarning("The response of execution {ExecutionId} attempt {Attempt} could not be stored; the attempt is recorded without it",
+                message.ExecutionId, message.Attempt);
         }
 
         await started;

@@ -18,15 +18,18 @@ namespace Cue.Api.Hosting;
 
 public static class ApiHosting
 {
+    /// <summary>The API's default pool (requests and the audit consumers); see <see cref="Settings.PostgresPooled"/>.</summary>
+    public const int ApiPoolSize = 30;
+
     public static WebApplicationBuilder AddCueApi(this WebApplicationBuilder builder)
     {
-        var postgres = Settings.Postgres(builder.Configuration);
+        var dataSource = Settings.PostgresDataSource(builder.Configuration, ApiPoolSize);
         builder.AddCueTelemetry("cue-api");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.ServerLimitBytes);
         builder.AddCueTransport();
-        builder.Services.AddCueMarten(postgres);
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+        builder.Services.AddSingleton(dataSource);
+        builder.Services.AddCueMarten(dataSource);
         builder.Services.AddSingleton<AttemptResponses>();
 
         builder.Services.AddMassTransit(x =>
@@ -58,11 +61,11 @@ public static class ApiHosting
     /// The event store. The API is its one writer, so every projection runs inline here, in the
     /// append's transaction: the cue and execution views, the delivery worker's views, and the due index.
     /// </summary>
-    public static IServiceCollection AddCueMarten(this IServiceCollection services, string postgres)
+    public static IServiceCollection AddCueMarten(this IServiceCollection services, NpgsqlDataSource dataSource)
     {
         services.AddMarten(opts =>
         {
-            opts.ApplyCueDefaults(postgres);
+            opts.ApplyCueDefaults(dataSource);
             StoredEventNames.Register(opts);
 
             opts.Projections.Snapshot<AccountView>(SnapshotLifecycle.Inline);

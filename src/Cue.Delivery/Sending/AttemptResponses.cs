@@ -34,6 +34,24 @@ public sealed class AttemptResponses(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// <see cref="SaveAsync"/> for a caller that has already sent the attempt: a database fault (an exhausted
+    /// pool, an outage) answers false instead of throwing, so the attempt is recorded without its snippet
+    /// rather than sent again.
+    /// </summary>
+    public async Task<bool> TrySaveAsync(Guid executionId, int attempt, string body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SaveAsync(executionId, attempt, body, cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     public async Task<string?> FindAsync(Guid executionId, int attempt, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"select body from {Name} where execution_id = $1 and attempt = $2");
