@@ -48,13 +48,17 @@ public sealed class DeliverCueConsumer(
         var secrets = keys.ValidAt(time.GetUtcNow());
         var cueVersion = snapshot is null ? target.Version : (long?)null;
 
-        // The audit log shows the attempt as started while the receiver works; the publish runs beside the
-        // POST so it adds no delay, and completes before the result is published.
-        var started = context.Publish(new DeliveryStarted(message.ExecutionId, message.CueId, message.ScheduledFor, message.TriggeredBy,
-            message.Attempt, time.GetUtcNow(), cueVersion), context.CancellationToken);
+        // The audit log shows the attempt as started while the receiver works. Most receivers answer long
+        // before anyone could see that state, so the start is reported only once the POST has run for
+        // StartedReportDelay: a fast attempt costs the audit log one append instead of two (its result alone
+        // makes the same view). A start that was published completes before the result is published.
+        using var answered = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var started = ReportStartedUnlessAnsweredAsync(context, new DeliveryStarted(message.ExecutionId, message.CueId, message.ScheduledFor,
+            message.TriggeredBy, message.Attempt, time.GetUtcNow(), cueVersion), answered.Token);
         var outcome = snapshot is null
             ? await sender.SendAsync(target, target.Name, target.Payload, secrets, message, context.CancellationToken)
             : await sender.SendAsync(target, snapshot.CueName, snapshot.Payload, secrets, message, context.CancellationToken);
+        await answered.CancelAsync();
 
         DateTimeOffset? nextAttemptAt = null;
         int? retryAfterSeconds = null;
@@ -101,6 +105,20 @@ public sealed class DeliverCueConsumer(
             retryAfterSeconds,
             nextAttemptAt,
             cueVersion));
+    }
+
+    private async Task ReportStartedUnlessAnsweredAsync(ConsumeContext context, DeliveryStarted started, CancellationToken answered)
+    {
+        try
+        {
+            await Task.Delay(options.Value.StartedReportDelay, time, answered);
+        }
+        catch (OperationCanceledException) when (answered.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await context.Publish(started, context.CancellationToken);
     }
 
     private static string ToWire(AttemptResult result) => result switch

@@ -52,11 +52,23 @@ public sealed class AttemptResponses(NpgsqlDataSource dataSource)
         }
     }
 
-    public async Task<string?> FindAsync(Guid executionId, int attempt, CancellationToken cancellationToken)
+    /// <summary>The stored snippets of every attempt of <paramref name="executionIds"/>, in one round trip.</summary>
+    public async Task<Dictionary<(Guid ExecutionId, int Attempt), string>> FindManyAsync(Guid[] executionIds, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"select body from {Name} where execution_id = $1 and attempt = $2");
-        command.Parameters.Add(new NpgsqlParameter { Value = executionId, NpgsqlDbType = NpgsqlDbType.Uuid });
-        command.Parameters.Add(new NpgsqlParameter { Value = attempt });
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
+        var found = new Dictionary<(Guid, int), string>();
+        if (executionIds.Length == 0)
+        {
+            return found;
+        }
+
+        await using var command = dataSource.CreateCommand($"select execution_id, attempt, body from {Name} where execution_id = any($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = executionIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            found[(reader.GetGuid(0), reader.GetInt32(1))] = reader.GetString(2);
+        }
+
+        return found;
     }
 }

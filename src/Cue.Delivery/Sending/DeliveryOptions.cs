@@ -14,6 +14,14 @@ public sealed class DeliveryOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan BackoffUnit { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a POST runs before the audit log is told the attempt started (status <c>delivering</c>). An
+    /// attempt answered sooner reports only its result, which makes the same execution view with one
+    /// append instead of two.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan StartedReportDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Deliveries in flight per worker; webhooks are I/O-bound.</summary>
     [Range(1, 10_000)]
     public int ConcurrentDeliveries { get; set; } = 128;
