@@ -84,8 +84,7 @@ public static class ApiHosting
             opts.Schema.For<AccountView>().UniqueIndex(UniqueIndexType.Computed, "ux_account_mode_email", a => a.Mode, a => a.Email);
             opts.Schema.For<CueView>().UniqueIndex(UniqueIndexType.Computed, "ux_cue_account_name", c => c.AccountId, c => c.Name)
                 .Duplicate(c => c.AccountId).Duplicate(c => c.CreatedAt);
-            opts.Schema.For<ExecutionView>().Duplicate(e => e.AccountId).Duplicate(e => e.CreatedAt).Duplicate(e => e.CueId)
-                .Duplicate(e => e.Status).Duplicate(e => e.TriggeredBy).Duplicate(e => e.ScheduledFor).Duplicate(e => e.FinishedAt).Duplicate(e => e.OutcomeState);
+            ExecutionIndexes.Configure(opts);
         })
         .UseLightweightSessions()
         .ApplyAllDatabaseChangesOnStartup();
