@@ -54,11 +54,15 @@ public sealed class DeliverCueConsumer(
         var payload = cipher.Open(SealedFields.Payload, snapshot?.Payload ?? target.Payload);
         var cueVersion = snapshot is null ? target.Version : (long?)null;
 
-        // The audit log shows the attempt as started while the receiver works; the publish runs beside the
-        // POST so it adds no delay, and completes before the result is published.
-        var started = context.Publish(new DeliveryStarted(message.ExecutionId, message.CueId, message.ScheduledFor, message.TriggeredBy,
-            message.Attempt, time.GetUtcNow(), cueVersion), context.CancellationToken);
+        // The audit log shows the attempt as started while the receiver works. Most receivers answer long
+        // before anyone could see that state, so the start is reported only once the POST has run for
+        // StartedReportDelay: a fast attempt costs the audit log one append instead of two (its result alone
+        // makes the same view). A start that was published completes before the result is published.
+        using var answered = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var started = ReportStartedUnlessAnsweredAsync(context, new DeliveryStarted(message.ExecutionId, message.CueId, message.ScheduledFor,
+            message.TriggeredBy, message.Attempt, time.GetUtcNow(), cueVersion), answered.Token);
         var outcome = await sender.SendAsync(callback, snapshot?.CueName ?? target.Name, payload, secrets, message, context.CancellationToken);
+        await answered.CancelAsync();
 
         DateTimeOffset? nextAttemptAt = null;
         int? retryAfterSeconds = null;
@@ -75,9 +79,13 @@ public sealed class DeliverCueConsumer(
             "Execution {ExecutionId} attempt {Attempt} of cue {CueId}: {Result} {HttpStatus} in {DurationMs} ms",
             message.ExecutionId, message.Attempt, message.CueId, outcome.Result, outcome.HttpStatus, (int)(outcome.FinishedAt - outcome.StartedAt).TotalMilliseconds);
 
-        if (outcome.ResponseBody is { } body)
+        if (outcome.ResponseBody is { } body
+            && !await responses.TrySaveAsync(message.ExecutionId, message.Attempt, cipher.Seal(SealedFields.ResponseBody, body), context.CancellationToken))
         {
-            await responses.SaveAsync(message.ExecutionId, message.Attempt, cipher.Seal(SealedFields.ResponseBody, body), context.CancellationToken);
+            // The POST went out: throwing now would redeliver this message and POST the same attempt again.
+            // The attempt is recorded without its snippet instead (invariant 3: each attempt once).
+            logger.LogWarning("The response of execution {ExecutionId} attempt {Attempt} could not be stored; the attempt is recorded without it",
+                message.ExecutionId, message.Attempt);
         }
 
         await started;
@@ -102,6 +110,20 @@ public sealed class DeliverCueConsumer(
             retryAfterSeconds,
             nextAttemptAt,
             cueVersion));
+    }
+
+    private async Task ReportStartedUnlessAnsweredAsync(ConsumeContext context, DeliveryStarted started, CancellationToken answered)
+    {
+        try
+        {
+            await Task.Delay(options.Value.StartedReportDelay, time, answered);
+        }
+        catch (OperationCanceledException) when (answered.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await context.Publish(started, context.CancellationToken);
     }
 
     private static string ToWire(AttemptResult result) => result switch

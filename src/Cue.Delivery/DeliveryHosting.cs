@@ -14,7 +14,8 @@ internal static class DeliveryHosting
 {
     public static WebApplicationBuilder AddCueDelivery(this WebApplicationBuilder builder)
     {
-        var postgres = Settings.Postgres(builder.Configuration);
+        // Deliveries hold a connection only for short reads and one insert each: 20 serve 128 in flight.
+        var dataSource = Settings.PostgresDataSource(builder.Configuration, defaultMaxPoolSize: 20);
         builder.AddCueTelemetry("cue-delivery");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -22,7 +23,7 @@ internal static class DeliveryHosting
         // Read-only: the API owns the schema and writes these views inline with its appends.
         builder.Services.AddMarten(opts =>
         {
-            opts.ApplyCueDefaults(postgres);
+            opts.ApplyCueDefaults(dataSource);
             opts.AutoCreateSchemaObjects = AutoCreate.None;
             opts.Schema.For<DeliveryTarget>();
             opts.Schema.For<SigningKeys>();
@@ -42,7 +43,7 @@ internal static class DeliveryHosting
             sp.GetRequiredService<GuardedConnector>(),
             sp.GetRequiredService<TimeProvider>()));
 
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+        builder.Services.AddSingleton(dataSource);
         builder.Services.AddSingleton<AttemptResponses>();
         // Opens what it sends (callback, headers, payload, signing secrets) and seals the response snippet it hands over.
         builder.Services.AddCueEncryption(ownsKeys: false);

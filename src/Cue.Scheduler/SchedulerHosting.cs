@@ -13,10 +13,13 @@ internal static class SchedulerHosting
 {
     public static WebApplicationBuilder AddCueScheduler(this WebApplicationBuilder builder)
     {
-        var postgres = Settings.Postgres(builder.Configuration);
+        // The dispatch job runs one batch statement at a time; Quartz keeps a small pool of its own (its
+        // ADO store opens connections from the connection string it is given).
+        var dataSource = Settings.PostgresDataSource(builder.Configuration, defaultMaxPoolSize: 8);
+        var quartzPostgres = Settings.PostgresPooled(builder.Configuration, defaultMaxPoolSize: 6);
         builder.AddCueTelemetry("cue-scheduler");
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+        builder.Services.AddSingleton(dataSource);
         builder.Services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DueIndexStore>();
         builder.Services.AddSingleton<SchedulerHeartbeat>();
@@ -38,7 +41,7 @@ internal static class SchedulerHosting
             q.ConfigureScheduler(s => s.InstanceName = "cue-scheduler");
             q.UsePersistentStore(store =>
             {
-                store.UsePostgres(postgres);
+                store.UsePostgres(quartzPostgres);
                 store.UseSystemTextJsonSerializer();
                 // Clustered: several schedulers share the store and the job runs on one of them at a time.
                 store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(5));

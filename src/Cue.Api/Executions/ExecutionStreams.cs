@@ -10,12 +10,13 @@ public static class ExecutionStreams
     /// <summary>
     /// Starts the execution's stream with <see cref="ExecutionCreated"/> (the payload as the attempt sent it)
     /// followed by <paramref name="first"/>. Returns the new view before <paramref name="first"/> applies,
-    /// or null when the cue never existed.
+    /// or null when the cue never existed. A caller that has already read the cue's current view passes it as
+    /// <paramref name="currentCue"/> (a batch reads all its cues at once); otherwise it is loaded here.
     /// </summary>
     public static async Task<ExecutionView?> StartAsync(IDocumentSession session, Guid executionId, string cueId, DateTimeOffset scheduledFor,
-        string triggeredBy, DateTimeOffset at, long? cueVersion, object first, CancellationToken cancellationToken)
+        string triggeredBy, DateTimeOffset at, long? cueVersion, object first, CancellationToken cancellationToken, CueView? currentCue = null)
     {
-        var cue = await CueAsSentAsync(session, cueId, cueVersion, cancellationToken);
+        var cue = await CueAsSentAsync(session, cueId, cueVersion, currentCue, cancellationToken);
         if (cue is null)
         {
             return null;
@@ -28,9 +29,9 @@ public static class ExecutionStreams
     }
 
     /// <summary>The cue as the attempt sent it: at the version the worker reported, which may be older than the view (or deleted since).</summary>
-    private static async Task<CueView?> CueAsSentAsync(IDocumentSession session, string cueId, long? cueVersion, CancellationToken cancellationToken)
+    private static async Task<CueView?> CueAsSentAsync(IDocumentSession session, string cueId, long? cueVersion, CueView? known, CancellationToken cancellationToken)
     {
-        var current = await session.LoadAsync<CueView>(cueId, cancellationToken);
+        var current = known ?? await session.LoadAsync<CueView>(cueId, cancellationToken);
         if (cueVersion is not { } version || current?.Version == version)
         {
             return current;

@@ -20,15 +20,18 @@ namespace Cue.Api.Hosting;
 
 public static class ApiHosting
 {
+    /// <summary>The API's default pool (requests and the audit consumers); see <see cref="Settings.PostgresPooled"/>.</summary>
+    public const int ApiPoolSize = 30;
+
     public static WebApplicationBuilder AddCueApi(this WebApplicationBuilder builder)
     {
-        var postgres = Settings.Postgres(builder.Configuration);
+        var dataSource = Settings.PostgresDataSource(builder.Configuration, ApiPoolSize);
         builder.AddCueTelemetry("cue-api");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.ServerLimitBytes);
         builder.AddCueTransport();
-        builder.Services.AddCueMarten(postgres);
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+        builder.Services.AddSingleton(dataSource);
+        builder.Services.AddCueMarten(dataSource);
         builder.Services.AddSingleton<AttemptResponses>();
         // Seals what it stores and opens what it answers; owns the key tables (created with the schema below).
         builder.Services.AddCueEncryption(ownsKeys: true);
@@ -63,11 +66,11 @@ public static class ApiHosting
     /// The event store. The API is its one writer, so every projection runs inline here, in the
     /// append's transaction: the cue and execution views, the delivery worker's views, and the due index.
     /// </summary>
-    public static IServiceCollection AddCueMarten(this IServiceCollection services, string postgres)
+    public static IServiceCollection AddCueMarten(this IServiceCollection services, NpgsqlDataSource dataSource)
     {
         services.AddMarten(opts =>
         {
-            opts.ApplyCueDefaults(postgres);
+            opts.ApplyCueDefaults(dataSource);
             StoredEventNames.Register(opts);
 
             opts.Projections.Snapshot<AccountView>(SnapshotLifecycle.Inline);
@@ -91,8 +94,7 @@ public static class ApiHosting
             opts.Schema.For<AccountView>().UniqueIndex(UniqueIndexType.Computed, "ux_account_mode_email", a => a.Mode, a => a.EmailIndex);
             opts.Schema.For<CueView>().UniqueIndex(UniqueIndexType.Computed, "ux_cue_account_name", c => c.AccountId, c => c.Name)
                 .Duplicate(c => c.AccountId).Duplicate(c => c.CreatedAt);
-            opts.Schema.For<ExecutionView>().Duplicate(e => e.AccountId).Duplicate(e => e.CreatedAt).Duplicate(e => e.CueId)
-                .Duplicate(e => e.Status).Duplicate(e => e.TriggeredBy).Duplicate(e => e.ScheduledFor).Duplicate(e => e.FinishedAt).Duplicate(e => e.OutcomeState);
+            ExecutionIndexes.Configure(opts);
         })
         .UseLightweightSessions()
         .ApplyAllDatabaseChangesOnStartup();

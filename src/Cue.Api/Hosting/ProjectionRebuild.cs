@@ -49,7 +49,7 @@ internal static class ProjectionRebuild
     private static async Task<int> RebuildAsync()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
-        builder.Services.AddCueMarten(Settings.Postgres(builder.Configuration));
+        builder.Services.AddCueMarten(Settings.PostgresDataSource(builder.Configuration, ApiHosting.ApiPoolSize));
         using var host = builder.Build();
         using var stopping = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>

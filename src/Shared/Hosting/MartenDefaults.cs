@@ -1,5 +1,6 @@
 using JasperFx.Events;
 using Marten;
+using Npgsql;
 using Weasel.Core;
 
 namespace Cue.Hosting;
@@ -9,9 +10,10 @@ internal static class MartenDefaults
 {
     public const string Schema = "cue";
 
-    public static void ApplyCueDefaults(this StoreOptions options, string connectionString)
+    /// <summary>The store on the service's one data source, so Marten's sessions and the service's own SQL share one bounded pool.</summary>
+    public static void ApplyCueDefaults(this StoreOptions options, NpgsqlDataSource dataSource)
     {
-        options.Connection(connectionString);
+        options.Connection(dataSource);
         options.DatabaseSchemaName = Schema;
         options.Events.DatabaseSchemaName = Schema;
         // Cue ids are strings (cue_…); accounts and executions use their UUID text.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Npgsql;
 
 namespace Cue.Hosting;
 
@@ -20,7 +21,40 @@ internal static class Settings
         return value;
     }
 
+    /// <summary>Overrides every service's default pool size (a <c>Maximum Pool Size</c> in the connection string wins over both).</summary>
+    public const string MaxPoolSizeKey = "Postgres:MaxPoolSize";
+
     public static string Postgres(IConfiguration configuration) => Required(configuration, PostgresKey);
+
+    /// <summary>
+    /// The connection string with a bounded pool. Npgsql's default is 100 connections per pool, so a few
+    /// instances of three services could take all of PostgreSQL's <c>max_connections</c> (300 here) in a
+    /// burst, and then a write after a webhook went out fails. Each service passes its own default
+    /// (<paramref name="defaultMaxPoolSize"/>); <c>Postgres:MaxPoolSize</c> overrides it, and a
+    /// <c>Maximum Pool Size</c> already in the connection string is kept as given.
+    /// </summary>
+    public static string PostgresPooled(IConfiguration configuration, int defaultMaxPoolSize)
+    {
+        var given = Postgres(configuration);
+        var builder = new NpgsqlConnectionStringBuilder(given);
+        // The plain builder keeps only the keys the string names (Npgsql's knows every key and its default).
+        var named = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = given };
+        if (!PoolSizeNames.Any(named.ContainsKey))
+        {
+            builder.MaxPoolSize = configuration.GetValue(MaxPoolSizeKey, defaultMaxPoolSize);
+        }
+
+        return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// One data source (one pool) for everything a service does in PostgreSQL: Marten is given the same
+    /// one (<c>StoreOptions.Connection(NpgsqlDataSource)</c>), so a service holds at most one pool's worth.
+    /// </summary>
+    public static NpgsqlDataSource PostgresDataSource(IConfiguration configuration, int defaultMaxPoolSize) =>
+        NpgsqlDataSource.Create(PostgresPooled(configuration, defaultMaxPoolSize));
+
+    private static readonly string[] PoolSizeNames = ["Maximum Pool Size", "Max Pool Size", "MaxPoolSize"];
 
     public static Uri RabbitMq(IConfiguration configuration)
     {

@@ -110,6 +110,37 @@ public sealed class Claiming_due_rows
     }
 
     [Test]
+    public async Task One_advance_moves_and_removes_many_rows_but_only_those_still_as_claimed()
+    {
+        for (var i = 0; i < 6; i++)
+        {
+            await InsertAsync($"o:{i}", T0);
+        }
+
+        var claimed = await store.ClaimAsync(T0, T0.AddSeconds(1), T0.AddSeconds(30), 10, CancellationToken.None);
+        // o:2 (to be moved) and o:5 (to be removed) were changed by newer events after the claim.
+        await dataSource.CreateCommand("update cue.due_index set cue_version = 2, due_at = due_at + interval '1 hour' where id in ('o:2', 'o:5')").ExecuteNonQueryAsync();
+        await store.AdvanceAsync(
+            [.. claimed.Select(c => c.Id is "o:0" or "o:1" or "o:2" ? (Advance)new Advance.MoveTo(c, T0.AddMinutes(1)) : new Advance.Remove(c))],
+            CancellationToken.None);
+
+        var rows = new Dictionary<string, (DateTimeOffset Due, bool Leased)>();
+        await using var reader = await dataSource.CreateCommand("select id, due_at, lease_until is not null from cue.due_index").ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows[reader.GetString(0)] = (reader.GetFieldValue<DateTimeOffset>(1), reader.GetBoolean(2));
+        }
+
+        Assert.That(rows, Is.EquivalentTo(new Dictionary<string, (DateTimeOffset, bool)>
+        {
+            ["o:0"] = (T0.AddMinutes(1), false),
+            ["o:1"] = (T0.AddMinutes(1), false),
+            ["o:2"] = (T0.AddHours(1), true),
+            ["o:5"] = (T0.AddHours(1), true),
+        }));
+    }
+
+    [Test]
     public async Task Released_rows_can_be_claimed_again_at_once()
     {
         await InsertAsync("o:r", T0);
