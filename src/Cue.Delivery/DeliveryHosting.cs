@@ -51,6 +51,7 @@ internal static class DeliveryHosting
         {
             x.SetKebabCaseEndpointNameFormatter();
             x.AddCueBrokerHealth();
+            x.DisableVendorTelemetry();
             x.AddConsumer<DeliverCueConsumer, DeliverCueConsumerDefinition>();
             x.AddConsumer<NotifyCueFailedConsumer, NotifyCueFailedConsumerDefinition>();
             x.UsingRabbitMq((context, cfg) =>

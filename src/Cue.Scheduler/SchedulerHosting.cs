@@ -30,6 +30,7 @@ internal static class SchedulerHosting
         builder.Services.AddMassTransit(x =>
         {
             x.AddCueBrokerHealth();
+            x.DisableVendorTelemetry();
             x.UsingRabbitMq((_, cfg) => cfg.UseCueHost(builder.Configuration));
         });
 

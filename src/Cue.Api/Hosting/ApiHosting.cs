@@ -40,6 +40,7 @@ public static class ApiHosting
         {
             x.SetKebabCaseEndpointNameFormatter();
             x.AddCueBrokerHealth();
+            x.DisableVendorTelemetry();
             x.AddConsumer<DeliveryAttemptedConsumer, DeliveryAttemptedConsumerDefinition>();
             x.AddConsumer<DeliveryStartedConsumer, DeliveryStartedConsumerDefinition>();
             x.AddConsumer<OccurrenceMissedConsumer, AuditConsumerDefinition<OccurrenceMissedConsumer>>();

@@ -9,6 +9,13 @@ namespace Cue.Hosting;
 internal static class Bus
 {
     /// <summary>
+    /// MassTransit 8.4+ reports anonymous usage to its vendor over HTTPS by default. A self-hosted scheduler
+    /// makes no outbound call its operator did not configure (and on closed networks it only logs DNS failures).
+    /// </summary>
+    public static void DisableVendorTelemetry(this IBusRegistrationConfigurator bus) =>
+        bus.ConfigureUsageTelemetryOptions(o => o.Enabled = false);
+
+    /// <summary>
     /// Points MassTransit at the broker named by <c>ConnectionStrings:RabbitMq</c> (an amqp URI whose
     /// path is the virtual host). Credentials are taken from the URI's user info and never logged.
     /// </summary>
