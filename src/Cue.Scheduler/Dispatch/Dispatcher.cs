@@ -114,11 +114,10 @@ public sealed class Dispatcher(
             {
                 foreach (var message in plan.AllMessages())
                 {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    timeout.CancelAfter(publishTimeout);
-                    // WaitAsync as well as the token: a confirm lost with its channel must not hold the loop even
-                    // if the transport stops watching the token.
-                    await bus.Publish(message, message.GetType(), timeout.Token).WaitAsync(publishTimeout, time, cancellationToken);
+                    // Stop waiting, but never cancel the publish itself: cancelling MassTransit inside its connection
+                    // retry during a broker outage left the publish path failing after the broker was back (torture).
+                    // A publish that completes after the timeout only repeats a fire, under the same execution id.
+                    await bus.Publish(message, message.GetType(), cancellationToken).WaitAsync(publishTimeout, time, cancellationToken);
                     DispatchTelemetry.Published(message, plan.Advance.Entry, time.GetUtcNow());
                 }
 

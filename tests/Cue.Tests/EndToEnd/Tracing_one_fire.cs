@@ -56,8 +56,10 @@ public sealed class Tracing_one_fire
 
         // Each service exports its batch a fraction of a second after the span ends, each on its own
         // schedule: the worker's cue.deliver (which ends after its last publish) may land after the audit append.
+        // The audit append's ancestors in the API (the batch consumer's receive and process spans) end after it
+        // and may be exported in a later batch: wait until its whole parent chain has arrived.
         var spans = await stack.Telemetry.WaitForSpansAsync(
-            all => all.Any(s => s.Name == "cue.record_attempt" && s.Tag("cue.execution_id") == executionId)
+            all => all.Any(s => s.Name == "cue.record_attempt" && s.Tag("cue.execution_id") == executionId && ReachesRoot(s, all))
                 && all.Any(s => s.Name == "cue.deliver" && s.Tag("cue.execution_id") == executionId)
                 && all.Any(s => s.Name == "cue.fire" && s.Tag("cue.id") == cueId)
                 && all.Any(s => s.TraceId == traceId && s.SpanId == postSpanId),
@@ -176,6 +178,24 @@ public sealed class Tracing_one_fire
         var found = spans.Where(s => s.Name == name && match(s)).ToList();
         Assert.That(found, Has.Count.EqualTo(1), $"expected exactly one '{name}' span of this fire:\n{string.Join('\n', found)}");
         return found[0];
+    }
+
+    /// <summary>Whether every ancestor of <paramref name="span"/> up to a root is among <paramref name="all"/>.</summary>
+    private static bool ReachesRoot(CollectedSpan span, IReadOnlyList<CollectedSpan> all)
+    {
+        var bySpanId = all.Where(s => s.TraceId == span.TraceId).GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());
+        var current = span;
+        for (var depth = 0; depth < 50 && current.ParentSpanId.Length > 0; depth++)
+        {
+            if (!bySpanId.TryGetValue(current.ParentSpanId, out var parent))
+            {
+                return false;
+            }
+
+            current = parent;
+        }
+
+        return current.ParentSpanId.Length == 0;
     }
 
     /// <summary>The span and its ancestors up to the root; every parent id must be a collected span of the trace.</summary>
