@@ -24,7 +24,7 @@ internal static class Bus
         var uri = Settings.RabbitMq(configuration);
         var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
         var userInfo = uri.UserInfo.Split(':', 2);
-        var port = uri.IsDefaultPort || uri.Port <= 0 ? (uri.Scheme == "amqps" ? 5671 : 5672) : uri.Port;
+        var port = Settings.RabbitMqPort(uri);
         cfg.Host(uri.Host, (ushort)port, string.IsNullOrEmpty(vhost) ? "/" : vhost, h =>
         {
             if (userInfo.Length == 2)

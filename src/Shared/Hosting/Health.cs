@@ -40,7 +40,7 @@ internal sealed class BrokerHealthCheck(IBusControl bus, IConfiguration configur
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var uri = Settings.RabbitMq(configuration);
-        var port = uri.IsDefaultPort || uri.Port <= 0 ? (uri.Scheme == "amqps" ? 5671 : 5672) : uri.Port;
+        var port = Settings.RabbitMqPort(uri);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

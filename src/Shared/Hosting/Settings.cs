@@ -66,4 +66,7 @@ internal static class Settings
 
         return uri;
     }
+
+    /// <summary>The broker's port: the URI's own, or AMQP's default for its scheme (5671 over TLS, 5672 plain).</summary>
+    public static int RabbitMqPort(Uri uri) => uri.IsDefaultPort || uri.Port <= 0 ? (uri.Scheme == "amqps" ? 5671 : 5672) : uri.Port;
 }

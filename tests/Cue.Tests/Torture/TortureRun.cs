@@ -187,7 +187,7 @@ public sealed class FiringPlan
         }
     }
 
-    /// <summary>Posts a create and counts a 5xx answer; returns the status (0 when nothing answered).</summary>
+    /// <summary>Counts <paramref name="status"/> as a server error when it is a 5xx.</summary>
     public void CountServerError(int status)
     {
         if (status >= 500)
