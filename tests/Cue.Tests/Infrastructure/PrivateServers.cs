@@ -250,6 +250,14 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
             Directory.CreateDirectory(Path.Combine(directory, sub));
         }
 
+        // The cookie is written before anything starts: left to Erlang, the server and the first rabbitmqctl
+        // may each create a different one, and every CLI call is then refused ("Invalid challenge reply").
+        var cookie = Path.Combine(directory, "home", ".erlang.cookie");
+        await File.WriteAllTextAsync(cookie, Convert.ToHexString(RandomNumberGenerator.GetBytes(20)));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(cookie, UnixFileMode.UserRead);
+        }
         tls?.WriteTo(directory);
         var node = new PrivateRabbitMq(directory, CueStack.FreePort(), Convert.ToHexString(RandomNumberGenerator.GetBytes(12)), tls is not null);
         await File.WriteAllTextAsync(Path.Combine(directory, "rabbitmq-env.conf"), "");
@@ -276,7 +284,16 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
             default_permissions.read = .*
             default_permissions.write = .*
             """);
-        await node.StartAgainAsync();
+        try
+        {
+            await node.StartAgainAsync();
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+
         return node;
     }
 
@@ -309,8 +326,29 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         }
         catch (InvalidOperationException)
         {
+            KillFromPidFile();
         }
 
         Directory.Delete(directory, recursive: true);
+    }
+
+    /// <summary>When the CLI cannot reach the node, the node is ended by its process id, so no test leaves it running.</summary>
+    private void KillFromPidFile()
+    {
+        var pidFile = Path.Combine(directory, "rabbitmq.pid");
+        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+        {
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(pid);
+                process.Kill(entireProcessTree: true);
+            }
+            catch (ArgumentException)
+            {
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
     }
 }

@@ -77,8 +77,28 @@ public sealed class PrivateStack : IAsyncDisposable
     public static async Task<PrivateStack> StartAsync(Action<Dictionary<string, string>>? configure = null)
     {
         var servers = (Postgres: PrivatePostgres.StartAsync(), Rabbit: PrivateRabbitMq.StartAsync());
-        var postgres = await servers.Postgres;
-        var rabbit = await servers.Rabbit;
+        try
+        {
+            await Task.WhenAll(servers.Postgres, servers.Rabbit);
+        }
+        catch
+        {
+            // Whichever server did start is stopped again: a failed set-up leaves nothing running.
+            if (servers.Postgres.IsCompletedSuccessfully)
+            {
+                await servers.Postgres.Result.DisposeAsync();
+            }
+
+            if (servers.Rabbit.IsCompletedSuccessfully)
+            {
+                await servers.Rabbit.Result.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        var postgres = servers.Postgres.Result;
+        var rabbit = servers.Rabbit.Result;
         var environment = CueStack.ServiceEnvironment(postgres.ConnectionString(), rabbit.Uri);
         // Outages here last up to ~15 s: keep them well inside the contract's missed threshold, so every
         // occurrence is owed a delivery and the counts below can demand all of them.
