@@ -94,7 +94,11 @@ public static class ApiHosting
             // account (the unique index makes the check atomic).
             opts.Schema.For<AccountView>().UniqueIndex(UniqueIndexType.Computed, "ux_account_mode_email", a => a.Mode, a => a.EmailIndex);
             opts.Schema.For<CueView>().UniqueIndex(UniqueIndexType.Computed, "ux_cue_account_name", c => c.AccountId, c => c.Name)
-                .Duplicate(c => c.AccountId).Duplicate(c => c.CreatedAt);
+                .Duplicate(c => c.AccountId).Duplicate(c => c.CreatedAt).Duplicate(c => c.Status);
+            // Every create counts the account's active and paused cues (the cue limit). Without this the count
+            // read every cue the account ever had, completed ones included, and parsed each document's
+            // status: 1.9 ms a create at 5,000 cues, the largest cost of the create path.
+            opts.Schema.For<CueView>().Index([c => c.AccountId, c => c.Status], i => i.Name = "ix_cue_account_status");
             ExecutionIndexes.Configure(opts);
         })
         .UseLightweightSessions()

@@ -44,6 +44,16 @@ internal static class Settings
             builder.MaxPoolSize = configuration.GetValue(MaxPoolSizeKey, defaultMaxPoolSize);
         }
 
+        if (!named.ContainsKey("No Reset On Close") && !named.ContainsKey("NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        if (!named.ContainsKey("Max Auto Prepare") && !named.ContainsKey("MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
         return builder.ConnectionString;
     }
 
