@@ -238,7 +238,7 @@ public static class DashboardEndpoints
         try
         {
             var filter = ExecutionFilter.Read(new QueryCollection(filters));
-            list = Wire.ToElement(await ExecutionEndpoints.ListResponseAsync(user.Caller, cipher, filter, PageSize, offset, session, context.RequestAborted));
+            list = Wire.ToElement(await ExecutionEndpoints.ListResponseAsync(user.Caller, cipher, filter, PageSize, offset, session, dataSource, context.RequestAborted));
         }
         catch (ApiError bad)
         {

@@ -2,6 +2,7 @@ using Cue.Api.Accounts;
 using Cue.Api.Hosting;
 using Cue.Encryption;
 using Marten;
+using Npgsql;
 
 namespace Cue.Api.Executions;
 
@@ -15,20 +16,23 @@ public static class ExecutionEndpoints
         authed.MapOutcomeEndpoints();
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IQuerySession session, KeyRing keyRing)
+    private static async Task<IResult> ListAsync(HttpContext context, IQuerySession session, NpgsqlDataSource dataSource, KeyRing keyRing)
     {
         var caller = Caller.From(context);
         var cipher = await keyRing.ForAccountAsync(caller.AccountId, context.RequestAborted);
         var (limit, offset) = Paging.Read(context.Request, defaultLimit: 20);
         var filter = ExecutionFilter.Read(context.Request.Query);
-        return Results.Json(await ListResponseAsync(caller, cipher, filter, limit, offset, session, context.RequestAborted), Json.Options);
+        return Results.Json(await ListResponseAsync(caller, cipher, filter, limit, offset, session, dataSource, context.RequestAborted), Json.Options);
     }
 
     /// <summary><c>GET /v1/executions</c>'s body for one page of the filtered audit trail (the dashboard renders the same).</summary>
-    internal static async Task<object> ListResponseAsync(Caller caller, AccountCipher cipher, ExecutionFilter filter, int limit, int offset, IQuerySession session, CancellationToken cancellationToken)
+    internal static async Task<object> ListResponseAsync(Caller caller, AccountCipher cipher, ExecutionFilter filter, int limit, int offset, IQuerySession session, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var query = filter.Apply(session.Query<ExecutionView>().Where(e => e.AccountId == caller.AccountId));
-        var total = await query.CountAsync(cancellationToken);
+        // Unfiltered, the total is the account's maintained count; any filter counts its matches.
+        var total = filter.IsEmpty
+            ? await ExecutionTotals.ReadAsync(dataSource, caller.AccountId, cancellationToken)
+            : await query.CountAsync(cancellationToken);
         // The page's ids first, then only those documents: a deep offset then walks the (account_id, created_at, id)
         // index alone, index-only, instead of reading every skipped document (0.55 s → 0.08 s at offset 500,000).
         var ids = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit)

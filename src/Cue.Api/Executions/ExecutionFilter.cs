@@ -62,6 +62,11 @@ internal sealed partial record ExecutionFilter(
             Instant("since", Value("since")), Instant("until", Value("until")));
     }
 
+    /// <summary>True when no parameter narrows the list: every execution of the account matches.</summary>
+    public bool IsEmpty => this == None;
+
+    private static readonly ExecutionFilter None = new(null, null, null, null, null, null, null, null);
+
     public IQueryable<ExecutionView> Apply(IQueryable<ExecutionView> query)
     {
         if (CueId is { } cueId)

@@ -33,6 +33,8 @@ public static class ApiHosting
         builder.Services.AddSingleton(dataSource);
         builder.Services.AddCueMarten(dataSource);
         builder.Services.AddSingleton<AttemptResponses>();
+        builder.Services.AddOptions<ExecutionTotalsOptions>().BindConfiguration(ExecutionTotalsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<ExecutionTotalsCompactor>();
         // Seals what it stores and opens what it answers; owns the key tables (created with the schema below).
         builder.Services.AddCueEncryption(ownsKeys: true);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cue.Api.Executions;
 using Cue.Hosting;
 using Cue.Scheduler.DueIndex;
 using JasperFx.Events.Projections;
@@ -49,7 +50,8 @@ internal static class ProjectionRebuild
     private static async Task<int> RebuildAsync()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
-        builder.Services.AddCueMarten(Settings.PostgresDataSource(builder.Configuration, ApiHosting.ApiPoolSize));
+        var dataSource = Settings.PostgresDataSource(builder.Configuration, ApiHosting.ApiPoolSize);
+        builder.Services.AddCueMarten(dataSource);
         using var host = builder.Build();
         using var stopping = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -61,6 +63,8 @@ internal static class ProjectionRebuild
         var store = (DocumentStore)host.Services.GetRequiredService<IDocumentStore>();
         // The same schema migration the API applies when it starts, so a rebuild after an upgrade finds its tables.
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        // The execution totals' triggers too: the rebuild's deletes and inserts then keep them exact.
+        await ExecutionTotals.InstallAsync(dataSource, stopping.Token);
 
         var projections = store.Options.Projections.All
             .Where(p => p.Lifecycle != ProjectionLifecycle.Live && p is not DueIndexProjection)

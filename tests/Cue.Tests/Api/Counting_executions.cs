@@ -1,0 +1,147 @@
+using Cue.Api.Executions;
+using Cue.Tests.Infrastructure;
+using Npgsql;
+
+namespace Cue.Tests.Api;
+
+/// <summary>
+/// <see cref="ExecutionTotals"/> on real PostgreSQL, in a database of its own: the maintained totals always
+/// equal <c>count(*)</c> over the account's rows, whatever writes them, folded or not.
+/// </summary>
+[TestFixture]
+[Parallelizable(ParallelScope.Self)]
+public sealed class Counting_executions
+{
+    private const string Database = "cue_tests_execution_totals";
+    private static readonly Guid Alice = Guid.Parse("0a11ce00-0000-4000-8000-000000000001");
+    private static readonly Guid Bob = Guid.Parse("0b0b0000-0000-4000-8000-000000000002");
+    private NpgsqlDataSource dataSource = null!;
+
+    [OneTimeSetUp]
+    public async Task CreateDatabaseAsync()
+    {
+        var (postgres, _) = await TestServices.GetAsync();
+        var admin = new NpgsqlConnectionStringBuilder(postgres) { Database = "postgres" }.ConnectionString;
+        await using (var connection = new NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync();
+            await new NpgsqlCommand($"drop database if exists {Database} with (force)", connection).ExecuteNonQueryAsync();
+            await new NpgsqlCommand($"create database {Database}", connection).ExecuteNonQueryAsync();
+        }
+
+        dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(postgres) { Database = Database }.ConnectionString);
+    }
+
+    [OneTimeTearDown]
+    public async Task DisposeAsync() => await dataSource.DisposeAsync();
+
+    /// <summary>A table shaped like the execution view's where it matters: an id, the account column, the document.</summary>
+    [SetUp]
+    public async Task ResetAsync() => await RunAsync("""
+        drop schema if exists cue cascade;
+        create schema cue;
+        create table cue.mt_doc_executionview (id text primary key, data jsonb not null, account_id uuid);
+        """);
+
+    [Test]
+    public async Task Installing_on_stored_rows_counts_them_once_and_a_second_install_changes_nothing()
+    {
+        await InsertAsync(Alice, 0, 3);
+        await InsertAsync(Bob, 100, 2);
+
+        await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
+        await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
+
+        await AssertExactAsync(expectedAlice: 3, expectedBob: 2);
+    }
+
+    [Test]
+    public async Task Inserts_upserts_deletes_and_truncates_keep_every_total_exact_folded_or_not()
+    {
+        await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
+
+        await InsertAsync(Alice, 0, 5);
+        await InsertAsync(Bob, 100, 1);
+        await AssertExactAsync(expectedAlice: 5, expectedBob: 1);
+
+        // The projection's upsert of an existing row is an update: nothing is counted twice.
+        await RunAsync($"insert into cue.mt_doc_executionview (id, data, account_id) values ('e0', '{{\"v\":2}}', '{Alice}') on conflict (id) do update set data = excluded.data");
+        await AssertExactAsync(expectedAlice: 5, expectedBob: 1);
+
+        await ExecutionTotals.CompactAsync(dataSource, 1_000, CancellationToken.None);
+        Assert.That(await ScalarAsync("select count(*) from cue.execution_total_deltas"), Is.Zero, "folded");
+        await AssertExactAsync(expectedAlice: 5, expectedBob: 1);
+
+        await RunAsync("delete from cue.mt_doc_executionview where id in ('e1', 'e2')");
+        await AssertExactAsync(expectedAlice: 3, expectedBob: 1);
+
+        // A rebuild may empty the table either way; both leave the totals exact.
+        await RunAsync("truncate cue.mt_doc_executionview");
+        await AssertExactAsync(expectedAlice: 0, expectedBob: 0);
+        await InsertAsync(Alice, 200, 2);
+        await ExecutionTotals.CompactAsync(dataSource, 1_000, CancellationToken.None);
+        await AssertExactAsync(expectedAlice: 2, expectedBob: 0);
+    }
+
+    [Test]
+    public async Task Concurrent_writers_and_a_compactor_folding_small_batches_lose_no_count()
+    {
+        await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
+
+        using var writing = new CancellationTokenSource();
+        var folds = Task.Run(async () =>
+        {
+            var folded = 0;
+            while (!writing.IsCancellationRequested)
+            {
+                folded += await ExecutionTotals.CompactAsync(dataSource, 7, CancellationToken.None);
+            }
+
+            return folded;
+        });
+        // Eight writers, each committing one-row and multi-row statements for both accounts.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 25; i++)
+            {
+                await InsertAsync(i % 2 == 0 ? Alice : Bob, (w * 1_000) + (i * 10), 1 + (i % 3));
+            }
+        })));
+        await writing.CancelAsync();
+        Assert.That(await folds, Is.Positive, "the compactor folded while the writers wrote");
+
+        await AssertExactAsync(
+            expectedAlice: (int)await ScalarAsync($"select count(*) from cue.mt_doc_executionview where account_id = '{Alice}'"),
+            expectedBob: (int)await ScalarAsync($"select count(*) from cue.mt_doc_executionview where account_id = '{Bob}'"));
+        Assert.That(await ScalarAsync("select count(*) from cue.mt_doc_executionview"), Is.EqualTo(8 * ((9 * 1) + (8 * 2) + (8 * 3))),
+            "each writer inserted 1, 2 and 3 rows in turn, 25 times: 49 rows");
+    }
+
+    private async Task AssertExactAsync(int expectedAlice, int expectedBob)
+    {
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await ExecutionTotals.ReadAsync(dataSource, Alice, CancellationToken.None), Is.EqualTo(expectedAlice), "Alice");
+            Assert.That(await ExecutionTotals.ReadAsync(dataSource, Bob, CancellationToken.None), Is.EqualTo(expectedBob), "Bob");
+            Assert.That(await ExecutionTotals.ReadAsync(dataSource, Guid.NewGuid(), CancellationToken.None), Is.Zero, "an account with none");
+        });
+        Assert.That(expectedAlice, Is.EqualTo(await ScalarAsync($"select count(*) from cue.mt_doc_executionview where account_id = '{Alice}'")),
+            "the expectation itself matches the table");
+    }
+
+    /// <summary>Inserts <paramref name="count"/> rows for the account in one statement, ids from <paramref name="first"/> on.</summary>
+    private Task InsertAsync(Guid account, int first, int count) => RunAsync(
+        $"insert into cue.mt_doc_executionview (id, data, account_id) select 'e' || n, '{{}}', '{account}' from generate_series({first}, {first + count - 1}) n");
+
+    private async Task RunAsync(string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
