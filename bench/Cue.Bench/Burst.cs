@@ -38,6 +38,7 @@ internal static class Burst
             }
         }));
         var createdBeforeDue = (due - TimeProvider.System.GetUtcNow()).TotalSeconds;
+        Console.Error.WriteLine(FormattableString.Invariant($"cue bench: burst created, due in {createdBeforeDue:0.0} s"));
         var expected = count - failures;
 
         DateTimeOffset? recorded = null;

@@ -56,6 +56,15 @@ if (perMinute < needed * 2 || cueLimit < needed)
 Console.Error.WriteLine($"cue bench: warming up (POST /v1/cues x {plan.WarmUp}, not timed)");
 await CreatesAsync(api, account.ApiKey, receiver.Url, plan.WarmUp, round: 0);
 
+if (Option("--burst-only") is { } burstOnly)
+{
+    // for profiling the burst: only the burst, the given number of cues, no table
+    var only = await Burst.RunAsync(api, receiver, int.Parse(burstOnly, CultureInfo.InvariantCulture), 500, plan.BurstTimeout, 1);
+    Console.WriteLine(FormattableString.Invariant(
+        $"burst: {only.Delivered}/{only.Expected} delivered, first {only.FirstDeliveredSeconds:0.00} s, last {only.LastDeliveredSeconds:0.00} s, all recorded {only.RecordedSeconds:0.00} s, {only.Duplicates} duplicates"));
+    return 0;
+}
+
 if (Option("--creates-only") is { } createsOnly)
 {
     // for profiling the create path: only POST /v1/cues, the given number of times per round, no table

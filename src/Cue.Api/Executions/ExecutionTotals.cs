@@ -7,7 +7,7 @@ namespace Cue.Api.Executions;
 /// <c>total</c> (the contract asks for an exact count) costs two index lookups instead of counting a
 /// million index entries (30–60 ms at 1,000,000 here).
 /// <para>
-/// Triggers on the execution view's table append a signed delta row per insert or delete statement; a
+/// Triggers on the execution view's table append a signed delta row per inserted or deleted row; a
 /// truncate clears everything. Appending never updates a shared row, so concurrent audit batches never
 /// wait on each other or deadlock, as one counter row per account would under a burst. The compactor
 /// (<see cref="ExecutionTotalsCompactor"/>) folds the deltas into one row per account in a single
@@ -30,14 +30,12 @@ internal static class ExecutionTotals
         create index if not exists ix_execution_total_deltas_account on cue.execution_total_deltas (account_id);
         create or replace function cue.execution_totals_inserted() returns trigger language plpgsql as $$
         begin
-          insert into cue.execution_total_deltas (account_id, delta)
-            select account_id, count(*) from inserted where account_id is not null group by account_id;
+          insert into cue.execution_total_deltas (account_id, delta) values (new.account_id, 1);
           return null;
         end $$;
         create or replace function cue.execution_totals_deleted() returns trigger language plpgsql as $$
         begin
-          insert into cue.execution_total_deltas (account_id, delta)
-            select account_id, -count(*) from deleted where account_id is not null group by account_id;
+          insert into cue.execution_total_deltas (account_id, delta) values (old.account_id, -1);
           return null;
         end $$;
         create or replace function cue.execution_totals_truncated() returns trigger language plpgsql as $$
@@ -52,14 +50,17 @@ internal static class ExecutionTotals
             truncate cue.execution_totals, cue.execution_total_deltas;
             insert into cue.execution_totals (account_id, total)
               select account_id, count(*) from {ViewTable} where account_id is not null group by account_id;
-            create trigger execution_totals_insert after insert on {ViewTable}
-              referencing new table as inserted for each statement execute function cue.execution_totals_inserted();
-            create trigger execution_totals_delete after delete on {ViewTable}
-              referencing old table as deleted for each statement execute function cue.execution_totals_deleted();
-            create trigger execution_totals_truncate after truncate on {ViewTable}
-              for each statement execute function cue.execution_totals_truncated();
           end if;
         end $$;
+        -- Row triggers, not statement triggers with transition tables: the projection writes one row per
+        -- statement, and a transition table's set-up cost 0.24 ms a statement (the 10,000 burst took 14 s
+        -- to record instead of 8).
+        create or replace trigger execution_totals_insert after insert on {ViewTable}
+          for each row when (new.account_id is not null) execute function cue.execution_totals_inserted();
+        create or replace trigger execution_totals_delete after delete on {ViewTable}
+          for each row when (old.account_id is not null) execute function cue.execution_totals_deleted();
+        create or replace trigger execution_totals_truncate after truncate on {ViewTable}
+          for each statement execute function cue.execution_totals_truncated();
         """;
 
     private const string ReadSql = """
