@@ -90,7 +90,7 @@ public static partial class CueEndpoints
     internal static async Task<JsonObject> DetailResponseAsync(CueView view, Caller caller, AccountCipher cipher, int limit, int offset, IQuerySession session, NpgsqlDataSource dataSource, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var executions = session.Query<ExecutionView>().Where(e => e.AccountId == caller.AccountId && e.CueId == view.Id);
-        var total = await executions.CountAsync(cancellationToken);
+        var total = await ExecutionTotals.ReadAsync(dataSource, caller.AccountId, view.Id, statuses: null, cancellationToken);
         var page = await executions.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit).ToListAsync(cancellationToken);
         var stats = await CueStats.LoadAsync(session.DocumentStore, dataSource, view.Id, cancellationToken);
 

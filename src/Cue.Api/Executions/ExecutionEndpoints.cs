@@ -29,9 +29,9 @@ public static class ExecutionEndpoints
     internal static async Task<object> ListResponseAsync(Caller caller, AccountCipher cipher, ExecutionFilter filter, int limit, int offset, IQuerySession session, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var query = filter.Apply(session.Query<ExecutionView>().Where(e => e.AccountId == caller.AccountId));
-        // Unfiltered, the total is the account's maintained count; any filter counts its matches.
-        var total = filter.IsEmpty
-            ? await ExecutionTotals.ReadAsync(dataSource, caller.AccountId, cancellationToken)
+        // Narrowed by cue and status at most, the total is a maintained count; other filters count their matches.
+        var total = filter.CountedByTotals
+            ? await ExecutionTotals.ReadAsync(dataSource, caller.AccountId, filter.CueId, filter.Statuses, cancellationToken)
             : await query.CountAsync(cancellationToken);
         // The page's ids first, then only those documents: a deep offset then walks the (account_id, created_at, id)
         // index alone, index-only, instead of reading every skipped document (0.55 s → 0.08 s at offset 500,000).

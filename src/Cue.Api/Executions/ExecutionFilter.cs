@@ -62,10 +62,12 @@ internal sealed partial record ExecutionFilter(
             Instant("since", Value("since")), Instant("until", Value("until")));
     }
 
-    /// <summary>True when no parameter narrows the list: every execution of the account matches.</summary>
-    public bool IsEmpty => this == None;
-
-    private static readonly ExecutionFilter None = new(null, null, null, null, null, null, null, null);
+    /// <summary>
+    /// True when only <c>cue_id</c> and the statuses narrow the list (or nothing does): the matches are then
+    /// counted by <see cref="ExecutionTotals"/> instead of a <c>count(*)</c>.
+    /// </summary>
+    public bool CountedByTotals =>
+        OutcomeState is null && TriggeredBy is null && ResultType is null && HasEvidence is null && Since is null && Until is null;
 
     public IQueryable<ExecutionView> Apply(IQueryable<ExecutionView> query)
     {

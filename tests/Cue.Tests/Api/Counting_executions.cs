@@ -5,8 +5,9 @@ using Npgsql;
 namespace Cue.Tests.Api;
 
 /// <summary>
-/// <see cref="ExecutionTotals"/> on real PostgreSQL, in a database of its own: the maintained totals always
-/// equal <c>count(*)</c> over the account's rows, whatever writes them, folded or not.
+/// <see cref="ExecutionTotals"/> on real PostgreSQL, in a database of its own: every maintained total (an
+/// account's, by status, by cue and status) always equals <c>count(*)</c> over the matching rows, whatever
+/// writes them, folded or not.
 /// </summary>
 [TestFixture]
 [Parallelizable(ParallelScope.Self)]
@@ -35,12 +36,12 @@ public sealed class Counting_executions
     [OneTimeTearDown]
     public async Task DisposeAsync() => await dataSource.DisposeAsync();
 
-    /// <summary>A table shaped like the execution view's where it matters: an id, the account column, the document.</summary>
+    /// <summary>A table shaped like the execution view's where it matters: an id, the document, the duplicated columns counted.</summary>
     [SetUp]
     public async Task ResetAsync() => await RunAsync("""
         drop schema if exists cue cascade;
         create schema cue;
-        create table cue.mt_doc_executionview (id text primary key, data jsonb not null, account_id uuid);
+        create table cue.mt_doc_executionview (id text primary key, data jsonb not null, account_id uuid, cue_id varchar, status varchar);
         """);
 
     [Test]
@@ -65,7 +66,15 @@ public sealed class Counting_executions
         await AssertExactAsync(expectedAlice: 5, expectedBob: 1);
 
         // The projection's upsert of an existing row is an update: nothing is counted twice.
-        await RunAsync($"insert into cue.mt_doc_executionview (id, data, account_id) values ('e0', '{{\"v\":2}}', '{Alice}') on conflict (id) do update set data = excluded.data");
+        await RunAsync($"insert into cue.mt_doc_executionview (id, data, account_id, cue_id, status) values ('e0', '{{\"v\":2}}', '{Alice}', 'cue_a', 'success') on conflict (id) do update set data = excluded.data");
+        await AssertExactAsync(expectedAlice: 5, expectedBob: 1);
+
+        // Rows move between groups: a retry and its success, a failure, a row moved to another cue.
+        await RunAsync("update cue.mt_doc_executionview set status = 'retrying' where id in ('e0', 'e1')");
+        await AssertEveryGroupAsync();
+        await RunAsync("update cue.mt_doc_executionview set status = 'success' where id = 'e0'");
+        await RunAsync("update cue.mt_doc_executionview set status = 'failed', data = '{\"v\":3}' where id = 'e1'");
+        await RunAsync("update cue.mt_doc_executionview set cue_id = 'cue_c' where id = 'e3'");
         await AssertExactAsync(expectedAlice: 5, expectedBob: 1);
 
         await ExecutionTotals.CompactAsync(dataSource, 1_000, CancellationToken.None);
@@ -121,17 +130,54 @@ public sealed class Counting_executions
     {
         Assert.Multiple(async () =>
         {
-            Assert.That(await ExecutionTotals.ReadAsync(dataSource, Alice, CancellationToken.None), Is.EqualTo(expectedAlice), "Alice");
-            Assert.That(await ExecutionTotals.ReadAsync(dataSource, Bob, CancellationToken.None), Is.EqualTo(expectedBob), "Bob");
-            Assert.That(await ExecutionTotals.ReadAsync(dataSource, Guid.NewGuid(), CancellationToken.None), Is.Zero, "an account with none");
+            Assert.That(await TotalAsync(Alice, null, null), Is.EqualTo(expectedAlice), "Alice");
+            Assert.That(await TotalAsync(Bob, null, null), Is.EqualTo(expectedBob), "Bob");
+            Assert.That(await TotalAsync(Guid.NewGuid(), null, null), Is.Zero, "an account with none");
+            Assert.That(expectedAlice, Is.EqualTo(await CountAsync(Alice, null, null)), "the expectation itself matches the table");
+            Assert.That(expectedBob, Is.EqualTo(await CountAsync(Bob, null, null)), "the expectation itself matches the table");
         });
-        Assert.That(expectedAlice, Is.EqualTo(await ScalarAsync($"select count(*) from cue.mt_doc_executionview where account_id = '{Alice}'")),
-            "the expectation itself matches the table");
+        await AssertEveryGroupAsync();
     }
 
-    /// <summary>Inserts <paramref name="count"/> rows for the account in one statement, ids from <paramref name="first"/> on.</summary>
+    /// <summary>Every cue and status combination the table holds, and some it does not, against <c>count(*)</c>.</summary>
+    private async Task AssertEveryGroupAsync()
+    {
+        string?[] cues = [null, "cue_a", "cue_b", "cue_c", "cue_none"];
+        string[]?[] statuses = [null, ["success"], ["failed"], ["success", "failed"], ["retrying"], ["pending", "success", "failed"]];
+        foreach (var account in new[] { Alice, Bob })
+        {
+            foreach (var cue in cues)
+            {
+                foreach (var status in statuses)
+                {
+                    var label = $"{(account == Alice ? "Alice" : "Bob")}, cue {cue ?? "any"}, status {(status is null ? "any" : string.Join('+', status))}";
+                    Assert.That(await TotalAsync(account, cue, status), Is.EqualTo(await CountAsync(account, cue, status)), label);
+                }
+            }
+        }
+    }
+
+    private Task<int> TotalAsync(Guid account, string? cue, string[]? statuses) =>
+        ExecutionTotals.ReadAsync(dataSource, account, cue, statuses, CancellationToken.None);
+
+    private async Task<int> CountAsync(Guid account, string? cue, string[]? statuses)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select count(*) from cue.mt_doc_executionview where account_id = $1 and ($2::text is null or cue_id = $2) and ($3::text[] is null or status = any($3))");
+        command.Parameters.AddWithValue(account);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)cue ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)statuses ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        return Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="count"/> rows for the account in one statement, ids from <paramref name="first"/>
+    /// on, spread over cues a–c and mostly successes (every third failed).
+    /// </summary>
     private Task InsertAsync(Guid account, int first, int count) => RunAsync(
-        $"insert into cue.mt_doc_executionview (id, data, account_id) select 'e' || n, '{{}}', '{account}' from generate_series({first}, {first + count - 1}) n");
+        $"insert into cue.mt_doc_executionview (id, data, account_id, cue_id, status) " +
+        $"select 'e' || n, '{{}}', '{account}', 'cue_' || chr(97 + n % 3), case when n % 3 = 2 then 'failed' else 'success' end " +
+        $"from generate_series({first}, {first + count - 1}) n");
 
     private async Task RunAsync(string sql)
     {
