@@ -35,8 +35,10 @@ public static class ExecutionEndpoints
             : await query.CountAsync(cancellationToken);
         // The page's ids first, then only those documents: a deep offset then walks the (account_id, created_at, id)
         // index alone, index-only, instead of reading every skipped document (0.55 s → 0.08 s at offset 500,000).
-        var ids = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit)
-            .Select(e => e.Id).ToListAsync(cancellationToken);
+        var ids = filter.Since is not null || filter.Until is not null
+            ? await WindowPageIdsAsync(query, limit, offset, dataSource, cancellationToken)
+            : await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(offset).Take(limit)
+                .Select(e => e.Id).ToListAsync(cancellationToken);
         var found = (await session.LoadManyAsync<ExecutionView>(cancellationToken, ids)).ToDictionary(e => e.Id, StringComparer.Ordinal);
         var page = ids.Where(found.ContainsKey).Select(id => found[id]).ToList();
         return new
@@ -47,6 +49,38 @@ public static class ExecutionEndpoints
             offset,
             has_more = offset + page.Count < total,
         };
+    }
+
+    /// <summary>
+    /// A page of a <c>since</c>/<c>until</c> window: the window's rows first (an index-only range scan of
+    /// (account_id, scheduled_for) including created_at and id), then the newest of them. Asked directly,
+    /// PostgreSQL walked created_at backwards across every account hoping to meet the window soon, which
+    /// for a day a day ago meant skipping 164,000 rows (135 ms at 1,000,000; this way 15 ms). The filter's
+    /// conditions are Marten's own SQL for the query, with the window's columns added to what it selects.
+    /// </summary>
+    private static async Task<List<string>> WindowPageIdsAsync(IQueryable<ExecutionView> query, int limit, int offset, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        const string Selected = "select d.id from ";
+        await using var command = query.Select(e => e.Id).ToCommand();
+        if (!command.CommandText.StartsWith(Selected, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Marten's query no longer starts with '{Selected}': {command.CommandText}");
+        }
+
+        command.CommandText = FormattableString.Invariant($"""
+            with w as materialized (select d.id, d.created_at from {command.CommandText[Selected.Length..].TrimEnd().TrimEnd(';')})
+            select id from w order by created_at desc, id desc offset {offset} limit {limit}
+            """);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        command.Connection = connection;
+        var ids = new List<string>(limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
     }
 
     private static async Task<IResult> GetAsync(string id, HttpContext context, IQuerySession session, KeyRing keyRing)

@@ -27,7 +27,12 @@ internal static class ExecutionIndexes
             i.Name = "ix_execution_cue_created";
             i.IncludeColumns = ["account_id", "status", "triggered_by", "finished_at"];
         });
-        // since/until windows, always within one account.
-        mapping.Index([e => e.AccountId, e => e.ScheduledFor], i => i.Name = "ix_execution_account_scheduled");
+        // since/until windows, always within one account; the included columns let a window's page be
+        // chosen from the index alone (see ExecutionEndpoints.WindowPageIdsAsync).
+        mapping.Index([e => e.AccountId, e => e.ScheduledFor], i =>
+        {
+            i.Name = "ix_execution_account_scheduled";
+            i.IncludeColumns = ["created_at", "id"];
+        });
     }
 }
