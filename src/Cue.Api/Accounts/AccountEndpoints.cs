@@ -6,6 +6,7 @@ using Cue.Encryption;
 using JasperFx;
 using Marten;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Cue.Api.Accounts;
 
@@ -94,7 +95,7 @@ public static class AccountEndpoints
         }, Json.Options, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> MeAsync(HttpContext context, IQuerySession session, KeyRing keyRing, TimeProvider time, IOptions<AccountOptions> options)
+    private static async Task<IResult> MeAsync(HttpContext context, IQuerySession session, NpgsqlDataSource dataSource, KeyRing keyRing, TimeProvider time, IOptions<AccountOptions> options)
     {
         var caller = Caller.From(context);
         var cancel = context.RequestAborted;
@@ -107,7 +108,7 @@ public static class AccountEndpoints
             email = cipher.Open(SealedFields.Email, account.Email),
             mode = account.Mode,
             plan = Plan,
-            active_cues = await AccountUsage.ActiveCuesAsync(session, caller.AccountId, cancel),
+            active_cues = await AccountUsage.ActiveCuesAsync(dataSource, caller.AccountId, cancel),
             active_cue_limit = limits.ActiveCueLimit,
             executions_this_month = await AccountUsage.ExecutionsThisMonthAsync(session, caller.AccountId, time.GetUtcNow(), cancel),
             monthly_execution_limit = limits.MonthlyExecutionLimit,
@@ -212,7 +213,7 @@ public static class AccountEndpoints
         }
     }
 
-    private static async Task<IResult> UsageAsync(HttpContext context, IQuerySession session, TimeProvider time, IOptions<AccountOptions> options)
+    private static async Task<IResult> UsageAsync(HttpContext context, IQuerySession session, NpgsqlDataSource dataSource, TimeProvider time, IOptions<AccountOptions> options)
     {
         var caller = Caller.From(context);
         var cancel = context.RequestAborted;
@@ -221,8 +222,8 @@ public static class AccountEndpoints
         var start = AccountUsage.MonthStart(now);
         var end = AccountUsage.MonthEnd(now);
 
-        var activeCues = await AccountUsage.ActiveCuesAsync(session, caller.AccountId, cancel);
-        var usedCues = await AccountUsage.UsedCuesAsync(session, caller.AccountId, cancel);
+        var activeCues = await AccountUsage.ActiveCuesAsync(dataSource, caller.AccountId, cancel);
+        var usedCues = await AccountUsage.UsedCuesAsync(dataSource, caller.AccountId, cancel);
         var executions = await AccountUsage.ExecutionsThisMonthAsync(session, caller.AccountId, now, cancel);
         var outcomes = await AccountUsage.OutcomesThisMonthAsync(session, caller.AccountId, now, cancel);
         var rate = RateLimitHeaders.Current(context);

@@ -1,6 +1,7 @@
 using Cue.Api.Cues;
 using Cue.Api.Executions;
 using Marten;
+using Npgsql;
 
 namespace Cue.Api.Accounts;
 
@@ -21,12 +22,12 @@ public static class AccountUsage
     public static DateTimeOffset MonthEnd(DateTimeOffset now) => MonthStart(now).AddMonths(1);
 
     /// <summary>Cues with status <c>active</c>.</summary>
-    public static Task<int> ActiveCuesAsync(IQuerySession session, Guid accountId, CancellationToken cancellationToken) =>
-        session.Query<CueView>().CountAsync(c => c.AccountId == accountId && c.Status == "active", cancellationToken);
+    public static Task<int> ActiveCuesAsync(NpgsqlDataSource dataSource, Guid accountId, CancellationToken cancellationToken) =>
+        CueTotals.ReadAsync(dataSource, accountId, ["active"], cancellationToken);
 
     /// <summary>Cues that count against <c>active_cue_limit</c>: active + paused.</summary>
-    public static Task<int> UsedCuesAsync(IQuerySession session, Guid accountId, CancellationToken cancellationToken) =>
-        session.Query<CueView>().CountAsync(c => c.AccountId == accountId && (c.Status == "active" || c.Status == "paused"), cancellationToken);
+    public static Task<int> UsedCuesAsync(NpgsqlDataSource dataSource, Guid accountId, CancellationToken cancellationToken) =>
+        CueTotals.ReadAsync(dataSource, accountId, ["active", "paused"], cancellationToken);
 
     /// <summary>Executions created (any trigger) since the start of <paramref name="now"/>'s UTC month.</summary>
     public static Task<int> ExecutionsThisMonthAsync(IQuerySession session, Guid accountId, DateTimeOffset now, CancellationToken cancellationToken)

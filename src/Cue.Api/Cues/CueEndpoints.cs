@@ -47,7 +47,7 @@ public static partial class CueEndpoints
 
         try
         {
-            await quotas.EnsureCueAllowedAsync(session, caller, context.RequestAborted);
+            await quotas.EnsureCueAllowedAsync(caller, context.RequestAborted);
         }
         catch (ApiError error) when (error.Code == "cue_limit_exceeded")
         {
@@ -125,7 +125,7 @@ public static partial class CueEndpoints
             query = query.Where(c => c.Status == status);
         }
 
-        var total = await query.CountAsync(cancellationToken);
+        var total = await CueTotals.ReadAsync(dataSource, caller.AccountId, status is null ? null : [status], cancellationToken);
         var page = await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Skip(offset).Take(limit).ToListAsync(cancellationToken);
         var stats = await CueStats.LoadAsync(session.DocumentStore, dataSource, [.. page.Select(c => c.Id)], cancellationToken);
         return new
@@ -166,7 +166,7 @@ public static partial class CueEndpoints
                 if (update.Status == "active" && current.Status is "completed" or "failed")
                 {
                     // Re-arming a finished once cue makes it count against the cue limit again.
-                    await quotas.EnsureCueAllowedAsync(session, caller, cancellationToken);
+                    await quotas.EnsureCueAllowedAsync(caller, cancellationToken);
                 }
 
                 session.Events.Append(current.Id, current.Version + 1, update);

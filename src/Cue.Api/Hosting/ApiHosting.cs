@@ -33,8 +33,8 @@ public static class ApiHosting
         builder.Services.AddSingleton(dataSource);
         builder.Services.AddCueMarten(dataSource);
         builder.Services.AddSingleton<AttemptResponses>();
-        builder.Services.AddOptions<ExecutionTotalsOptions>().BindConfiguration(ExecutionTotalsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHostedService<ExecutionTotalsCompactor>();
+        builder.Services.AddOptions<TotalsOptions>().BindConfiguration(TotalsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<TotalsCompactor>();
         // Seals what it stores and opens what it answers; owns the key tables (created with the schema below).
         builder.Services.AddCueEncryption(ownsKeys: true);
 

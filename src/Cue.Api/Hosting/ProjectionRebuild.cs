@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Cue.Api.Executions;
 using Cue.Hosting;
 using Cue.Scheduler.DueIndex;
 using JasperFx.Events.Projections;
@@ -63,8 +62,8 @@ internal static class ProjectionRebuild
         var store = (DocumentStore)host.Services.GetRequiredService<IDocumentStore>();
         // The same schema migration the API applies when it starts, so a rebuild after an upgrade finds its tables.
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        // The execution totals' triggers too: the rebuild's deletes and inserts then keep them exact.
-        await ExecutionTotals.InstallAsync(dataSource, stopping.Token);
+        // The maintained totals' triggers too: the rebuild's deletes and inserts then keep them exact.
+        await TotalsCompactor.InstallAllAsync(dataSource, stopping.Token);
 
         var projections = store.Options.Projections.All
             .Where(p => p.Lifecycle != ProjectionLifecycle.Live && p is not DueIndexProjection)

@@ -1,3 +1,4 @@
+using Cue.Api.Cues;
 using Cue.Api.Executions;
 using Cue.Tests.Infrastructure;
 using Npgsql;
@@ -5,7 +6,7 @@ using Npgsql;
 namespace Cue.Tests.Api;
 
 /// <summary>
-/// <see cref="ExecutionTotals"/> on real PostgreSQL, in a database of its own: every maintained total (an
+/// <see cref="ExecutionTotals"/> and <see cref="CueTotals"/> on real PostgreSQL, in a database of its own: every maintained total (an
 /// account's, by status, by cue and status) always equals <c>count(*)</c> over the matching rows, whatever
 /// writes them, folded or not.
 /// </summary>
@@ -42,7 +43,36 @@ public sealed class Counting_executions
         drop schema if exists cue cascade;
         create schema cue;
         create table cue.mt_doc_executionview (id text primary key, data jsonb not null, account_id uuid, cue_id varchar, status varchar);
+        create table cue.mt_doc_cueview (id text primary key, data jsonb not null, account_id uuid, status varchar);
         """);
+
+    [Test]
+    public async Task Cue_counts_by_status_follow_creates_status_changes_and_deletes()
+    {
+        await RunAsync($"insert into cue.mt_doc_cueview select 'c' || n, '{{}}', '{Alice}', 'active' from generate_series(1, 4) n");
+        await CueTotals.Groups.InstallAsync(dataSource, CancellationToken.None);
+        await RunAsync($"insert into cue.mt_doc_cueview values ('b1', '{{}}', '{Bob}', 'active'), ('c5', '{{}}', '{Alice}', 'paused')");
+        await RunAsync("update cue.mt_doc_cueview set status = 'completed' where id = 'c1'");
+        await RunAsync("update cue.mt_doc_cueview set data = '{\"renamed\":true}' where id = 'c2'");
+        await CueTotals.Groups.CompactAsync(dataSource, 2, CancellationToken.None);
+        await RunAsync("update cue.mt_doc_cueview set status = 'paused' where id = 'c3'");
+        await RunAsync("delete from cue.mt_doc_cueview where id = 'c4'");
+
+        foreach (var (account, statuses) in new (Guid, string[]?)[]
+                 {
+                     (Alice, null), (Alice, ["active", "paused"]), (Alice, ["active"]), (Alice, ["completed"]), (Bob, ["active", "paused"]),
+                 })
+        {
+            await using var command = dataSource.CreateCommand("select count(*) from cue.mt_doc_cueview where account_id = $1 and ($2::text[] is null or status = any($2))");
+            command.Parameters.AddWithValue(account);
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)statuses ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            var expected = Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.That(await CueTotals.ReadAsync(dataSource, account, statuses, CancellationToken.None), Is.EqualTo(expected),
+                $"{(account == Alice ? "Alice" : "Bob")} {(statuses is null ? "any" : string.Join('+', statuses))}");
+        }
+
+        Assert.That(await CueTotals.ReadAsync(dataSource, Alice, ["active", "paused"], CancellationToken.None), Is.EqualTo(3), "c2 active, c3 and c5 paused");
+    }
 
     [Test]
     public async Task Installing_on_stored_rows_counts_them_once_and_a_second_install_changes_nothing()
@@ -77,7 +107,7 @@ public sealed class Counting_executions
         await RunAsync("update cue.mt_doc_executionview set cue_id = 'cue_c' where id = 'e3'");
         await AssertExactAsync(expectedAlice: 5, expectedBob: 1);
 
-        await ExecutionTotals.CompactAsync(dataSource, 1_000, CancellationToken.None);
+        await ExecutionTotals.Groups.CompactAsync(dataSource, 1_000, CancellationToken.None);
         Assert.That(await ScalarAsync("select count(*) from cue.execution_total_deltas"), Is.Zero, "folded");
         await AssertExactAsync(expectedAlice: 5, expectedBob: 1);
 
@@ -88,7 +118,7 @@ public sealed class Counting_executions
         await RunAsync("truncate cue.mt_doc_executionview");
         await AssertExactAsync(expectedAlice: 0, expectedBob: 0);
         await InsertAsync(Alice, 200, 2);
-        await ExecutionTotals.CompactAsync(dataSource, 1_000, CancellationToken.None);
+        await ExecutionTotals.Groups.CompactAsync(dataSource, 1_000, CancellationToken.None);
         await AssertExactAsync(expectedAlice: 2, expectedBob: 0);
     }
 
@@ -103,7 +133,7 @@ public sealed class Counting_executions
             var folded = 0;
             while (!writing.IsCancellationRequested)
             {
-                folded += await ExecutionTotals.CompactAsync(dataSource, 7, CancellationToken.None);
+                folded += await ExecutionTotals.Groups.CompactAsync(dataSource, 7, CancellationToken.None);
             }
 
             return folded;
