@@ -51,7 +51,9 @@ public static class DashboardBrowser
     public static async Task<IBrowserContext> NewContextAsync(int width = 1280, int height = 800)
     {
         var context = await (await SharedAsync()).NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
-        context.SetDefaultTimeout(15_000);
+        // 30 s, not 15: during ./cue test the torture slice's private stacks share the two cores, and one
+        // sign-in there once took longer than 15 s to land on the cues page.
+        context.SetDefaultTimeout(30_000);
         return context;
     }
 
