@@ -45,9 +45,22 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
     /// </summary>
     public async Task InstallAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
+        // The installed version is the hash of this SQL, kept as the totals table's comment. A start that
+        // finds it current changes nothing: replacing triggers locks the counted table against writes, and
+        // replacing the functions under another running API instance would fail its writes.
+        var sql = InstallSql();
+        var version = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(sql)))[..16];
+        await using (var check = dataSource.CreateCommand($"select obj_description(to_regclass('{Totals}'), 'pg_class')"))
+        {
+            if (await check.ExecuteScalarAsync(cancellationToken) is string installed && installed == version)
+            {
+                return;
+            }
+        }
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var command = new NpgsqlCommand(InstallSql(), connection, transaction))
+        await using (var command = new NpgsqlCommand($"{sql}\ncomment on table {Totals} is '{version}';", connection, transaction))
         {
             await command.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -81,9 +81,14 @@ public sealed class Counting_executions
         await InsertAsync(Bob, 100, 2);
 
         await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
+        const string Function = "select oid from pg_proc where proname = 'execution_totals_count'";
+        var installed = await ScalarAsync(Function);
         await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
 
         await AssertExactAsync(expectedAlice: 3, expectedBob: 2);
+        // A current installation is left as it is: replacing it would lock the table and the functions
+        // another API instance is using.
+        Assert.That(await ScalarAsync(Function), Is.EqualTo(installed));
     }
 
     [Test]
