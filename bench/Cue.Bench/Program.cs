@@ -33,6 +33,7 @@ if (Option("--rounds") is { } rounds)
 }
 
 const int Concurrency = 64;
+const int FewInFlight = 8;
 var total = Stopwatch.StartNew();
 var date = TimeProvider.System.GetUtcNow();
 
@@ -67,10 +68,12 @@ if (Option("--burst-only") is { } burstOnly)
 
 if (Option("--creates-only") is { } createsOnly)
 {
-    // for profiling the create path: only POST /v1/cues, the given number of times per round, no table
+    // for profiling the create path: only POST /v1/cues, the given number of times per round (--in-flight N
+    // at once, default 64), no table
     for (var round = 1; round <= plan.Rounds; round++)
     {
-        var only = await CreatesAsync(api, account.ApiKey, receiver.Url, int.Parse(createsOnly, CultureInfo.InvariantCulture), round);
+        var inFlight = Option("--in-flight") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : Concurrency;
+        var only = await CreatesAsync(api, account.ApiKey, receiver.Url, int.Parse(createsOnly, CultureInfo.InvariantCulture), round, inFlight);
         Console.WriteLine(FormattableString.Invariant($"creates: {only.PerSecond:0}/s, p50 {only.P50:0.0} ms, p99 {only.P99:0.0} ms, {only.Failures} failed"));
     }
 
@@ -93,6 +96,9 @@ for (var round = 1; round <= plan.Rounds; round++)
     var commitsN = await Postgres.CommitsPerSecondAsync(scratch, plan.CommitConnections, TimeSpan.FromSeconds(plan.CommitSeconds));
     Console.Error.WriteLine($"cue bench: round {round}/{plan.Rounds}: POST /v1/cues x {plan.Creates}");
     var creates = await CreatesAsync(api, account.ApiKey, receiver.Url, plan.Creates, round);
+    // The same creates with fewer in flight: what one request costs when it does not queue behind 63 others.
+    Console.Error.WriteLine($"cue bench: round {round}/{plan.Rounds}: POST /v1/cues x {plan.Creates / 2}, {FewInFlight} in flight");
+    var createsFew = await CreatesAsync(api, account.ApiKey, receiver.Url, plan.Creates / 2, round, FewInFlight, "bench-few");
     Console.Error.WriteLine($"cue bench: round {round}/{plan.Rounds}: firing {plan.FireRate}/s for {plan.FireSeconds} s");
     var firing = await FiringAsync(api, account.ApiKey, receiver, plan, round);
     QuartzResult? quartz = null;
@@ -105,7 +111,7 @@ for (var round = 1; round <= plan.Rounds; round++)
         burst = await Burst.RunAsync(api, receiver, plan.Burst, creates.PerSecond, plan.BurstTimeout, round);
     }
 
-    results.Add(new Round(raw, commits1, commitsN, creates, firing, quartz, burst));
+    results.Add(new Round(raw, commits1, commitsN, creates, createsFew, firing, quartz, burst));
 }
 
 Console.Error.WriteLine($"cue bench: GET /v1/executions with {plan.Executions:N0} executions stored");
@@ -173,7 +179,7 @@ static async Task<double> RawPostsAsync(Uri receiverUrl, int count)
 }
 
 // 2. POST /v1/cues: once cues a day ahead (they never fire in the run), then bulk-deleted.
-static async Task<CreateResult> CreatesAsync(ApiClient api, string key, Uri receiverUrl, int count, int round)
+static async Task<CreateResult> CreatesAsync(ApiClient api, string key, Uri receiverUrl, int count, int round, int inFlight = Concurrency, string name = "bench-api")
 {
     var at = Wire(TimeProvider.System.GetUtcNow().AddDays(1));
     var latencies = new double[count];
@@ -181,13 +187,13 @@ static async Task<CreateResult> CreatesAsync(ApiClient api, string key, Uri rece
     var failures = 0;
     var next = -1;
     var watch = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+    await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
     {
         int i;
         while ((i = Interlocked.Increment(ref next)) < count)
         {
             var started = Stopwatch.GetTimestamp();
-            var (status, json) = await api.CreateOnceAsync(key, $"bench-api-{round}-{i}", at, new Uri(receiverUrl, "/api"));
+            var (status, json) = await api.CreateOnceAsync(key, $"{name}-{round}-{i}", at, new Uri(receiverUrl, "/api"));
             latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             if (status == 201)
             {
@@ -291,5 +297,5 @@ internal sealed record FireResult(
     IReadOnlyList<double> Lags);
 
 internal sealed record Round(
-    double RawPostsPerSecond, double Commits1PerSecond, double CommitsNPerSecond, CreateResult Creates, FireResult Firing,
+    double RawPostsPerSecond, double Commits1PerSecond, double CommitsNPerSecond, CreateResult Creates, CreateResult CreatesFew, FireResult Firing,
     QuartzResult? Quartz, BurstResult? Burst);

@@ -54,6 +54,10 @@ internal static class Report
         Row("latency p50 ms", rounds.Select(r => r.Creates.P50), "0.0", "", "ms per commit (1 conn.)", 1000 / commits1, "0.00");
         Row("latency p99 ms", rounds.Select(r => r.Creates.P99), "0.0", "≤ 50");
         Row("non-201 answers", rounds.Select(r => (double)r.Creates.Failures), "0", "0");
+        Row("  8 in flight: creates/s", rounds.Select(r => r.CreatesFew.PerSecond), "0");
+        Row("  8 in flight: latency p50 ms", rounds.Select(r => r.CreatesFew.P50), "0.0");
+        Row("  8 in flight: latency p99 ms", rounds.Select(r => r.CreatesFew.P99), "0.0");
+        Row("  8 in flight: non-201 answers", rounds.Select(r => (double)r.CreatesFew.Failures), "0", "0");
 
         rows.Add([$"firing, {plan.FireRate}/s steady for {plan.FireSeconds} s", "", "", "", "", ""]);
         Row("lag p50 ms", rounds.Select(r => r.Firing.P50), "0.0", "≤ 50");
