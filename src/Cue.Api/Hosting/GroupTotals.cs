@@ -10,12 +10,12 @@ namespace Cue.Api.Hosting;
 /// <para>
 /// A row is counted at each <em>level</em>: a set of the group columns kept, the others stood for by
 /// <see cref="Any"/> (for executions: the account, the account by status, a cue by status). Row triggers
-/// on the source table append signed delta rows for every group a row enters or leaves (an insert, a
-/// delete, an update that changes a group column); a truncate clears everything. Appending never updates
+/// on the source table append one signed delta row, holding the row's own values, per insert or delete,
+/// and two per update that changes a group column; a truncate clears everything. Appending never updates
 /// a shared row, so concurrent writers never wait on each other or deadlock, as a counter row per account
-/// would under a burst. <see cref="CompactAsync"/> folds the deltas into one row per group in a single
-/// statement, and a reader sums the group's row and its deltas not folded yet in one snapshot, so a count
-/// is exact at every instant. Because the triggers see every row the projections write, a rebuild of the
+/// would under a burst. <see cref="CompactAsync"/> rolls the deltas up into one row per group of every
+/// level in a single statement, and a reader sums the group's row and the matching deltas not folded yet
+/// in one snapshot, so a count is exact at every instant. Because the triggers see every row the projections write, a rebuild of the
 /// projections (invariant 6) leaves the counts right with no step of its own.
 /// </para>
 /// <para>
@@ -75,9 +75,11 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
     public async Task<int> SumAsync(NpgsqlDataSource dataSource, Guid accountId, IReadOnlyList<string[]?> values, CancellationToken cancellationToken)
     {
         var where = string.Concat(columns.Select((c, i) => $" and (${i + 2}::text[] is null or {c} = any(${i + 2}))"));
+        // A delta row holds its row's own values, not a level's: "any value" there is no condition at all.
+        var deltaWhere = string.Concat(columns.Select((c, i) => $" and (${i + 2}::text[] is null or ${i + 2} = array['{Any}'] or {c} = any(${i + 2}))"));
         await using var command = dataSource.CreateCommand(
             $"select coalesce((select sum(total) from {Totals} where account_id = $1{where}), 0)" +
-            $" + coalesce((select sum(delta) from {Deltas} where account_id = $1{where}), 0)");
+            $" + coalesce((select sum(delta) from {Deltas} where account_id = $1{deltaWhere}), 0)");
         command.Parameters.AddWithValue(accountId);
         foreach (var value in values)
         {
@@ -88,7 +90,7 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
     }
 
     /// <summary>
-    /// Folds up to <paramref name="batch"/> deltas into the group rows; returns how many groups it changed.
+    /// Folds up to <paramref name="batch"/> deltas into the group rows of every level; returns how many groups it changed.
     /// Skip-locked: two compactors (two API instances) never fold the same delta twice, and never wait.
     /// </summary>
     public async Task<int> CompactAsync(NpgsqlDataSource dataSource, int batch, CancellationToken cancellationToken)
@@ -98,7 +100,8 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
             with folded as (
               delete from {Deltas} where id in (select id from {Deltas} order by id limit $1 for update skip locked)
               returning {keys}, delta),
-            sums as (select {keys}, sum(delta) as delta from folded group by {keys})
+            sums as (select account_id, {string.Join(", ", columns.Select(c => $"{Grouped(c)} as {c}"))}, sum(delta) as delta
+                     from folded group by {GroupingSets()})
             insert into {Totals} as t ({keys}, total) select {keys}, delta from sums order by {keys}
             on conflict ({keys}) do update set total = t.total + excluded.total
             """);
@@ -106,17 +109,20 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>A column's value in a level's row: its own (null as the empty string) or <see cref="Any"/> where the level leaves it out.</summary>
+    private static string Grouped(string column) =>
+        $"case when grouping({column}) = 1 then '{Any}' else coalesce({column}, '') end";
+
+    private string GroupingSets() =>
+        $"grouping sets ({string.Join(", ", levels.Select(kept => "(" + string.Join(", ", kept.Prepend("account_id")) + ")"))})";
+
     private string InstallSql()
     {
         var keys = string.Join(", ", columns.Prepend("account_id"));
         var textColumns = string.Concat(columns.Select(c => $"{c} text not null, "));
-        var parameters = string.Concat(columns.Select((c, i) => $"g{i} text, "));
-        string LevelValues(IReadOnlyList<string> kept) =>
-            "(account, " + string.Concat(columns.Select((c, i) => kept.Contains(c) ? $"coalesce(g{i}, ''), " : $"'{Any}', ")) + "delta)";
-        string Call(string row, int delta) =>
-            $"perform cue.{name}_totals_count({row}.account_id, {string.Concat(columns.Select(c => $"{row}.{c}, "))}{delta});";
-        string Grouped(string column) =>
-            $"case when grouping({column}) = 1 then '{Any}' else coalesce({column}, '') end";
+        // One delta row per change, with the row's own values; the compactor rolls it up into every level.
+        string Insert(string row, int delta) =>
+            $"insert into {Deltas} ({keys}, delta) values ({row}.account_id, {string.Concat(columns.Select(c => $"coalesce({row}.{c}, ''), "))}{delta});";
         var changed = string.Join(" or ", columns.Prepend("account_id").Select(c => $"old.{c} is distinct from new.{c}"));
 
         var sql = new StringBuilder();
@@ -126,13 +132,10 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
         sql.AppendLine(CultureInfo.InvariantCulture, $"create index if not exists ix_{name}_total_deltas_group on {Deltas} ({keys});");
         sql.AppendLine(CultureInfo.InvariantCulture, $"""
             drop function if exists cue.{name}_totals_count(uuid, {string.Concat(columns.Select(_ => "text, "))}bigint);
-            create function cue.{name}_totals_count(account uuid, {parameters}delta bigint) returns void language sql as $$
-              insert into {Deltas} ({keys}, delta) values {string.Join(", ", levels.Select(LevelValues))};
-            $$;
             create or replace function cue.{name}_totals_changed() returns trigger language plpgsql as $$
             begin
-              if tg_op in ('UPDATE', 'DELETE') and old.account_id is not null then {Call("old", -1)} end if;
-              if tg_op in ('UPDATE', 'INSERT') and new.account_id is not null then {Call("new", 1)} end if;
+              if tg_op in ('UPDATE', 'DELETE') and old.account_id is not null then {Insert("old", -1)} end if;
+              if tg_op in ('UPDATE', 'INSERT') and new.account_id is not null then {Insert("new", 1)} end if;
               return null;
             end $$;
             create or replace function cue.{name}_totals_truncated() returns trigger language plpgsql as $$
@@ -147,7 +150,7 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
                 truncate {Totals}, {Deltas};
                 insert into {Totals} ({keys}, total)
                   select account_id, {string.Join(", ", columns.Select(Grouped))}, count(*) from {source} where account_id is not null
-                  group by grouping sets ({string.Join(", ", levels.Select(kept => "(" + string.Join(", ", kept.Prepend("account_id")) + ")"))});
+                  group by {GroupingSets()};
               end if;
             end $$;
             create or replace trigger {name}_totals_insert after insert on {source}

@@ -81,8 +81,9 @@ public sealed class Counting_executions
         await InsertAsync(Bob, 100, 2);
 
         await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
-        const string Function = "select oid from pg_proc where proname = 'execution_totals_count'";
+        const string Function = "select oid from pg_proc where proname = 'execution_totals_changed'";
         var installed = await ScalarAsync(Function);
+        Assert.That(installed, Is.Positive, "the trigger function exists");
         await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
 
         await AssertExactAsync(expectedAlice: 3, expectedBob: 2);
