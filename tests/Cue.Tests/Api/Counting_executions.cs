@@ -27,7 +27,7 @@ public sealed class Counting_executions
         await using (var connection = new NpgsqlConnection(admin))
         {
             await connection.OpenAsync();
-            await new NpgsqlCommand($"drop database if exists {Database} with (force)", connection).ExecuteNonQueryAsync();
+            await TestServices.DropDatabaseAsync(connection, Database);
             await new NpgsqlCommand($"create database {Database}", connection).ExecuteNonQueryAsync();
         }
 

@@ -169,7 +169,6 @@ public sealed class Backup_and_restore
         await using var connection = Connect(connectionString, "postgres");
         await connection.OpenAsync();
         // the name is ours (cue_restore_ and hex), so it can be spliced in
-        await using var command = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", connection);
-        await command.ExecuteNonQueryAsync();
+        await TestServices.DropDatabaseAsync(connection, database);
     }
 }

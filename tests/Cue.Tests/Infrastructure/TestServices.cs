@@ -97,13 +97,35 @@ public static class TestServices
                 ? name
                 : throw new InvalidOperationException($"{DatabaseVariable} must be letters, digits and underscores: '{given}'.");
 
+    /// <summary>
+    /// Drops a test's database, ending its sessions. The test's role may end its own sessions only: an
+    /// autovacuum worker that has just started on the database (after a restore, say) makes PostgreSQL
+    /// refuse with 42501 until it finishes, so that refusal is retried for up to 30 s.
+    /// </summary>
+    /// <param name="database">A name of the test's own (letters, digits, underscores): it is spliced into the statement.</param>
+    public static async Task DropDatabaseAsync(NpgsqlConnection admin, string database)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", admin);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 60)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            }
+        }
+    }
+
     private static async Task<string> CreateFreshDatabaseAsync(string admin)
     {
         await using (var connection = new NpgsqlConnection(admin))
         {
             await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"drop database if exists {DatabaseName} with (force)", connection);
-            await drop.ExecuteNonQueryAsync();
+            await DropDatabaseAsync(connection, DatabaseName);
             await using var create = new NpgsqlCommand($"create database {DatabaseName}", connection);
             await create.ExecuteNonQueryAsync();
         }

@@ -24,7 +24,7 @@ public sealed class Claiming_due_rows
         await using (var connection = new NpgsqlConnection(admin))
         {
             await connection.OpenAsync();
-            await new NpgsqlCommand("drop database if exists cue_tests_due_index with (force)", connection).ExecuteNonQueryAsync();
+            await TestServices.DropDatabaseAsync(connection, "cue_tests_due_index");
             await new NpgsqlCommand("create database cue_tests_due_index", connection).ExecuteNonQueryAsync();
         }
 
