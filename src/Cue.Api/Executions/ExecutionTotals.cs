@@ -13,9 +13,6 @@ internal static class ExecutionTotals
     public static readonly GroupTotals Groups = new(
         "execution", "cue.mt_doc_executionview", ["cue_id", "status"], [[], ["status"], ["cue_id", "status"]]);
 
-    public static Task InstallAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        Groups.InstallAsync(dataSource, cancellationToken);
-
     /// <summary>
     /// The account's executions of one cue (or any, when <paramref name="cueId"/> is null) in the given
     /// statuses (or any, when null), exactly as <c>count(*)</c> over the matching rows would give.

@@ -33,9 +33,15 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
     /// <summary>The group key standing for "any value" of a column a level does not keep; no real value equals it.</summary>
     public const string Any = "*";
 
-    private string Totals => $"cue.{name}_totals";
+    private readonly string keys = string.Join(", ", columns.Prepend("account_id"));
 
-    private string Deltas => $"cue.{name}_total_deltas";
+    // Built once: the sum runs on every create and list page, the fold every 250 ms.
+    private string? sumSql;
+    private string? compactSql;
+
+    private string Totals { get; } = $"cue.{name}_totals";
+
+    private string Deltas { get; } = $"cue.{name}_total_deltas";
 
     /// <summary>
     /// Creates the tables and triggers, counting the rows already stored, unless they exist. One transaction
@@ -74,12 +80,7 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
     /// </summary>
     public async Task<int> SumAsync(NpgsqlDataSource dataSource, Guid accountId, IReadOnlyList<string[]?> values, CancellationToken cancellationToken)
     {
-        var where = string.Concat(columns.Select((c, i) => $" and (${i + 2}::text[] is null or {c} = any(${i + 2}))"));
-        // A delta row holds its row's own values, not a level's: "any value" there is no condition at all.
-        var deltaWhere = string.Concat(columns.Select((c, i) => $" and (${i + 2}::text[] is null or ${i + 2} = array['{Any}'] or {c} = any(${i + 2}))"));
-        await using var command = dataSource.CreateCommand(
-            $"select coalesce((select sum(total) from {Totals} where account_id = $1{where}), 0)" +
-            $" + coalesce((select sum(delta) from {Deltas} where account_id = $1{deltaWhere}), 0)");
+        await using var command = dataSource.CreateCommand(sumSql ??= SumSql());
         command.Parameters.AddWithValue(accountId);
         foreach (var value in values)
         {
@@ -95,19 +96,29 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
     /// </summary>
     public async Task<int> CompactAsync(NpgsqlDataSource dataSource, int batch, CancellationToken cancellationToken)
     {
-        var keys = string.Join(", ", columns.Prepend("account_id"));
-        await using var command = dataSource.CreateCommand($"""
-            with folded as (
-              delete from {Deltas} where id in (select id from {Deltas} order by id limit $1 for update skip locked)
-              returning {keys}, delta),
-            sums as (select account_id, {string.Join(", ", columns.Select(c => $"{Grouped(c)} as {c}"))}, sum(delta) as delta
-                     from folded group by {GroupingSets()})
-            insert into {Totals} as t ({keys}, total) select {keys}, delta from sums order by {keys}
-            on conflict ({keys}) do update set total = t.total + excluded.total
-            """);
+        await using var command = dataSource.CreateCommand(compactSql ??= CompactSql());
         command.Parameters.AddWithValue(batch);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private string SumSql()
+    {
+        var where = string.Concat(columns.Select((c, i) => $" and (${i + 2}::text[] is null or {c} = any(${i + 2}))"));
+        // A delta row holds its row's own values, not a level's: "any value" there is no condition at all.
+        var deltaWhere = string.Concat(columns.Select((c, i) => $" and (${i + 2}::text[] is null or ${i + 2} = array['{Any}'] or {c} = any(${i + 2}))"));
+        return $"select coalesce((select sum(total) from {Totals} where account_id = $1{where}), 0)" +
+               $" + coalesce((select sum(delta) from {Deltas} where account_id = $1{deltaWhere}), 0)";
+    }
+
+    private string CompactSql() => $"""
+        with folded as (
+          delete from {Deltas} where id in (select id from {Deltas} order by id limit $1 for update skip locked)
+          returning {keys}, delta),
+        sums as (select account_id, {string.Join(", ", columns.Select(c => $"{Grouped(c)} as {c}"))}, sum(delta) as delta
+                 from folded group by {GroupingSets()})
+        insert into {Totals} as t ({keys}, total) select {keys}, delta from sums order by {keys}
+        on conflict ({keys}) do update set total = t.total + excluded.total
+        """;
 
     /// <summary>A column's value in a level's row: its own (null as the empty string) or <see cref="Any"/> where the level leaves it out.</summary>
     private static string Grouped(string column) =>
@@ -118,7 +129,6 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
 
     private string InstallSql()
     {
-        var keys = string.Join(", ", columns.Prepend("account_id"));
         var textColumns = string.Concat(columns.Select(c => $"{c} text not null, "));
         // One delta row per change, with the row's own values; the compactor rolls it up into every level.
         string Insert(string row, int delta) =>
@@ -131,7 +141,6 @@ internal sealed class GroupTotals(string name, string source, IReadOnlyList<stri
         sql.AppendLine(CultureInfo.InvariantCulture, $"create table if not exists {Deltas} (id bigserial primary key, account_id uuid not null, {textColumns}delta bigint not null);");
         sql.AppendLine(CultureInfo.InvariantCulture, $"create index if not exists ix_{name}_total_deltas_group on {Deltas} ({keys});");
         sql.AppendLine(CultureInfo.InvariantCulture, $"""
-            drop function if exists cue.{name}_totals_count(uuid, {string.Concat(columns.Select(_ => "text, "))}bigint);
             create or replace function cue.{name}_totals_changed() returns trigger language plpgsql as $$
             begin
               if tg_op in ('UPDATE', 'DELETE') and old.account_id is not null then {Insert("old", -1)} end if;

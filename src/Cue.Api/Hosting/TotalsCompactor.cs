@@ -12,8 +12,9 @@ public sealed class TotalsOptions
     public const string Section = "Totals";
 
     /// <summary>
-    /// Between folds. A reader sums the deltas not folded yet, so this bounds that sum's length (a few
-    /// delta rows per row written in the interval), not the totals' accuracy, which is always exact.
+    /// Between folds. A reader sums the deltas not folded yet, so this bounds that sum's length (one delta
+    /// row per row inserted or deleted in the interval, two per group change), not the totals' accuracy,
+    /// which is always exact.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan CompactEvery { get; set; } = TimeSpan.FromMilliseconds(250);
@@ -25,10 +26,10 @@ internal sealed partial class TotalsCompactor(
     : BackgroundService
 {
     private const int Batch = 50_000;
+    private const int MaxFoldsPerTick = 20;
 
     /// <summary>Every maintained total of the API.</summary>
     public static readonly IReadOnlyList<GroupTotals> All = [ExecutionTotals.Groups, CueTotals.Groups];
-    private const int MaxFoldsPerTick = 20;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -80,11 +80,11 @@ public sealed class Counting_executions
         await InsertAsync(Alice, 0, 3);
         await InsertAsync(Bob, 100, 2);
 
-        await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
+        await ExecutionTotals.Groups.InstallAsync(dataSource, CancellationToken.None);
         const string Function = "select oid from pg_proc where proname = 'execution_totals_changed'";
         var installed = await ScalarAsync(Function);
         Assert.That(installed, Is.Positive, "the trigger function exists");
-        await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
+        await ExecutionTotals.Groups.InstallAsync(dataSource, CancellationToken.None);
 
         await AssertExactAsync(expectedAlice: 3, expectedBob: 2);
         // A current installation is left as it is: replacing it would lock the table and the functions
@@ -95,7 +95,7 @@ public sealed class Counting_executions
     [Test]
     public async Task Inserts_upserts_deletes_and_truncates_keep_every_total_exact_folded_or_not()
     {
-        await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
+        await ExecutionTotals.Groups.InstallAsync(dataSource, CancellationToken.None);
 
         await InsertAsync(Alice, 0, 5);
         await InsertAsync(Bob, 100, 1);
@@ -131,7 +131,7 @@ public sealed class Counting_executions
     [Test]
     public async Task Concurrent_writers_and_a_compactor_folding_small_batches_lose_no_count()
     {
-        await ExecutionTotals.InstallAsync(dataSource, CancellationToken.None);
+        await ExecutionTotals.Groups.InstallAsync(dataSource, CancellationToken.None);
 
         using var writing = new CancellationTokenSource();
         var folds = Task.Run(async () =>
