@@ -27,11 +27,16 @@ internal static class Settings
     public static string Postgres(IConfiguration configuration) => Required(configuration, PostgresKey);
 
     /// <summary>
-    /// The connection string with a bounded pool. Npgsql's default is 100 connections per pool, so a few
-    /// instances of three services could take all of PostgreSQL's <c>max_connections</c> (300 here) in a
-    /// burst, and then a write after a webhook went out fails. Each service passes its own default
-    /// (<paramref name="defaultMaxPoolSize"/>); <c>Postgres:MaxPoolSize</c> overrides it, and a
-    /// <c>Maximum Pool Size</c> already in the connection string is kept as given.
+    /// The connection string with Cue's pool settings, each kept as given when the string names it:
+    /// <list type="bullet">
+    /// <item>A bounded pool. Npgsql's default is 100 connections per pool, so a few instances of three
+    /// services could take all of PostgreSQL's <c>max_connections</c> (300 here) in a burst, and then a write
+    /// after a webhook went out fails. Each service passes its own default (<paramref name="defaultMaxPoolSize"/>);
+    /// <c>Postgres:MaxPoolSize</c> overrides it.</item>
+    /// <item>No reset when a connection returns to the pool, and statements prepared automatically. The reset
+    /// (<c>DISCARD ALL</c>) also threw away PostgreSQL's cached plans, Marten's append function's included,
+    /// on every reuse; Cue sets no session state a reset would need to clear. Creates/s went 590 → 870.</item>
+    /// </list>
     /// </summary>
     public static string PostgresPooled(IConfiguration configuration, int defaultMaxPoolSize)
     {
@@ -39,17 +44,19 @@ internal static class Settings
         var builder = new NpgsqlConnectionStringBuilder(given);
         // The plain builder keeps only the keys the string names (Npgsql's knows every key and its default).
         var named = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = given };
-        if (!PoolSizeNames.Any(named.ContainsKey))
+        bool Unnamed(params string[] spellings) => !spellings.Any(named.ContainsKey);
+
+        if (Unnamed("Maximum Pool Size", "Max Pool Size", "MaxPoolSize"))
         {
             builder.MaxPoolSize = configuration.GetValue(MaxPoolSizeKey, defaultMaxPoolSize);
         }
 
-        if (!named.ContainsKey("No Reset On Close") && !named.ContainsKey("NoResetOnClose"))
+        if (Unnamed("No Reset On Close", "NoResetOnClose"))
         {
             builder.NoResetOnClose = true;
         }
 
-        if (!named.ContainsKey("Max Auto Prepare") && !named.ContainsKey("MaxAutoPrepare"))
+        if (Unnamed("Max Auto Prepare", "MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 64;
         }
@@ -63,8 +70,6 @@ internal static class Settings
     /// </summary>
     public static NpgsqlDataSource PostgresDataSource(IConfiguration configuration, int defaultMaxPoolSize) =>
         NpgsqlDataSource.Create(PostgresPooled(configuration, defaultMaxPoolSize));
-
-    private static readonly string[] PoolSizeNames = ["Maximum Pool Size", "Max Pool Size", "MaxPoolSize"];
 
     public static Uri RabbitMq(IConfiguration configuration)
     {
