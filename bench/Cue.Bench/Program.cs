@@ -70,9 +70,9 @@ if (Option("--creates-only") is { } createsOnly)
 {
     // for profiling the create path: only POST /v1/cues, the given number of times per round (--in-flight N
     // at once, default 64), no table
+    var inFlight = Option("--in-flight") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : Concurrency;
     for (var round = 1; round <= plan.Rounds; round++)
     {
-        var inFlight = Option("--in-flight") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : Concurrency;
         var only = await CreatesAsync(api, account.ApiKey, receiver.Url, int.Parse(createsOnly, CultureInfo.InvariantCulture), round, inFlight);
         Console.WriteLine(FormattableString.Invariant($"creates: {only.PerSecond:0}/s, p50 {only.P50:0.0} ms, p99 {only.P99:0.0} ms, {only.Failures} failed"));
     }

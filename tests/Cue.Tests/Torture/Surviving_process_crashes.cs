@@ -19,14 +19,7 @@ public sealed class Surviving_process_crashes
     public async Task StartAsync() => stack = await PrivateStack.StartAsync();
 
     [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        // null when the set-up itself failed: it has already stopped what it started.
-        if (stack is not null)
-        {
-            await stack.DisposeAsync();
-        }
-    }
+    public async Task StopAsync() => await PrivateStack.DisposeIfStartedAsync(stack);
 
     [Test]
     public async Task Every_cue_is_delivered_and_recorded_once_through_kills_of_each_service_and_of_all()

@@ -23,14 +23,7 @@ public sealed class Surviving_store_restarts
     public async Task StartAsync() => stack = await PrivateStack.StartAsync();
 
     [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        // null when the set-up itself failed: it has already stopped what it started.
-        if (stack is not null)
-        {
-            await stack.DisposeAsync();
-        }
-    }
+    public async Task StopAsync() => await PrivateStack.DisposeIfStartedAsync(stack);
 
     [Test]
     public async Task A_broker_outage_is_reported_and_survived_with_nothing_lost()

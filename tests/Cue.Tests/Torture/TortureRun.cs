@@ -114,6 +114,9 @@ public sealed class PrivateStack : IAsyncDisposable
     public string Logs() =>
         string.Join('\n', Services.Select(s => $"--- {s.Project} ---\n{s.LogTail(40)}"));
 
+    /// <summary>A fixture's teardown: <paramref name="stack"/> is null when its set-up failed, which has already stopped what it started.</summary>
+    public static ValueTask DisposeIfStartedAsync(PrivateStack? stack) => stack?.DisposeAsync() ?? ValueTask.CompletedTask;
+
     public async ValueTask DisposeAsync()
     {
         foreach (var service in Services)

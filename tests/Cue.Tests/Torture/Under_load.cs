@@ -46,14 +46,7 @@ public sealed class Under_load
     });
 
     [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        // null when the set-up itself failed: it has already stopped what it started.
-        if (stack is not null)
-        {
-            await stack.DisposeAsync();
-        }
-    }
+    public async Task StopAsync() => await PrivateStack.DisposeIfStartedAsync(stack);
 
     [Test]
     public async Task Mixed_traffic_from_several_accounts_gets_no_errors_but_deliberate_429s_delivers_every_fire_and_leaks_nothing_across_accounts()
